@@ -433,10 +433,10 @@ func Parse(data []byte, f Format) (*Schema, error) {
 
 // names indexes one kind of object by full name, alias and ID.
 type names[T any] struct {
-	kind   Kind
-	list   []T
-	byName map[string]T
-	byID   map[uint32]T
+	kind     Kind
+	list     []T
+	byName   map[string]T
+	byID     map[uint32]T
 	full     []string // full names in P4Info order, for suffix search and errors
 	nameByID map[uint32]string
 }

@@ -48,7 +48,7 @@ func TestTableLookup(t *testing.T) {
 		unknown   bool
 	}{
 		{name: "ingress.table0_control.table0", want: "ingress.table0_control.table0"},
-		{name: "table0", want: "ingress.table0_control.table0"},          // alias
+		{name: "table0", want: "ingress.table0_control.table0"},                // alias
 		{name: "table0_control.table0", want: "ingress.table0_control.table0"}, // unique suffix
 		{name: "wcmp_table", want: "ingress.wcmp_control.wcmp_table"},
 		{name: "nope", unknown: true},
