@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
@@ -169,7 +170,8 @@ func New(info *p4configv1.P4Info) (*Schema, error) {
 			if err != nil {
 				return nil, fmt.Errorf("controller packet metadata %q field %q: %w", pm.Name, m.GetName(), err)
 			}
-			f := &MetadataField{Name: m.GetName(), ID: m.GetId(), Bitwidth: sdnWidth(int(m.GetBitwidth()), tr), Translated: tr}
+			f := &MetadataField{Name: m.GetName(), ID: m.GetId(), Bitwidth: sdnWidth(int(m.GetBitwidth()), tr), Translated: tr,
+				Padding: strings.HasPrefix(m.GetName(), "_") || slices.Contains(m.GetAnnotations(), "@padding")}
 			if err := checkMember("controller packet metadata "+pm.Name, "metadata field", f.Name, f.ID, f.Bitwidth, tr, pm.fieldByName, pm.fieldByID); err != nil {
 				return nil, err
 			}

@@ -334,6 +334,10 @@ type MetadataField struct {
 	ID         uint32
 	Bitwidth   int
 	Translated *Translation
+	// Padding is set for fields annotated @padding (SAI-P4) or named with
+	// a leading "_" (the p4c convention of fabric.p4 and ONOS basic): they
+	// carry no information and are sent as zero.
+	Padding bool
 }
 
 // PacketMetadata is a controller packet-metadata header ("packet_in" or

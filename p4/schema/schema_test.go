@@ -280,3 +280,30 @@ func ExampleSchema_Table() {
 	// ingress.table0_control.table0 16 TERNARY true
 	// true
 }
+
+func TestPaddingFields(t *testing.T) {
+	tests := []struct {
+		program, field string
+		padding        bool
+	}{
+		{"onos-basic", "_padding", true},
+		{"onos-basic", "egress_port", false},
+		{"fabric-v1model", "_pad", true},
+		{"fabric-v1model", "do_forwarding", false},
+		{"sai-middleblock", "unused_pad", true}, // @padding
+		{"sai-middleblock", "submit_to_ingress", false},
+	}
+	for _, tc := range tests {
+		pm, err := load(t, tc.program).PacketMetadata("packet_out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := pm.Field(tc.field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Padding != tc.padding {
+			t.Errorf("%s packet_out.%s: Padding = %v, want %v", tc.program, tc.field, f.Padding, tc.padding)
+		}
+	}
+}
