@@ -35,8 +35,9 @@ func (d *Device) AddCounter(counterID uint32, index int64, packets, bytes int64)
 	if _, _, oe := cellRange(&p4v1.Index{Index: index}, cs.c.Size, "counter "+quote(cs.c.Name)); oe != nil {
 		return errStatus(oe, "")
 	}
-	cs.ensure()
-	count(&cs.cells[index], cs.c.Unit, packets, bytes)
+	v := cs.cells.get(index)
+	count(&v, cs.c.Unit, packets, bytes)
+	cs.cells.set(index, v)
 	return nil
 }
 

@@ -91,17 +91,17 @@ func New(s *schema.Schema) *Device {
 		d.tableList = append(d.tableList, ts)
 	}
 	for _, c := range s.Counters() {
-		cs := &counterState{c: c}
+		cs := &counterState{c: c, cells: newCells[counterCell](c.Size)}
 		d.counters[c.ID] = cs
 		d.counterList = append(d.counterList, cs)
 	}
 	for _, m := range s.Meters() {
-		ms := &meterState{m: m}
+		ms := &meterState{m: m, cells: newCells[meterCell](m.Size)}
 		d.meters[m.ID] = ms
 		d.meterList = append(d.meterList, ms)
 	}
 	for _, r := range s.Registers() {
-		rs := &registerState{r: r}
+		rs := &registerState{r: r, cells: newCells[*p4v1.P4Data](int64(r.Size))}
 		d.registers[r.ID] = rs
 		d.registerList = append(d.registerList, rs)
 	}
@@ -118,7 +118,8 @@ func (d *Device) Schema() *schema.Schema { return d.s }
 
 // Write applies a batch of updates (spec "Write RPC"). allow, when not nil,
 // is the server's role check; its error (a status error) becomes the error
-// of that update and the update is not applied.
+// of that update and the update is not applied. allow is called with the
+// write lock held and must not call back into the Device.
 //
 // It returns nil when every update succeeded. A problem with the request as
 // a whole (an unknown atomicity mode) is a status error with that code. When

@@ -112,6 +112,9 @@ func TestDefaultEntry(t *testing.T) {
 	if err := d.SetInitialDefault(tTiny, act(aPunt)); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("SetInitialDefault TABLE_ONLY: %v", err)
 	}
+	if err := d.SetInitialDefault(tConstDefault, act(aSetPort, prm(1, 1))); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("SetInitialDefault other than the const default: %v", err)
+	}
 	// All default entries of all tables.
 	if got := read(t, d, &p4v1.TableEntry{IsDefaultAction: true}); len(got) != len(d.Schema().Tables()) {
 		t.Errorf("default entries of every table: %d, want %d", len(got), len(d.Schema().Tables()))

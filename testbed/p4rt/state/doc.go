@@ -24,6 +24,30 @@
 // for runtime entities (entries, members, groups, replication entries,
 // enabled digests) that do not exist.
 //
+// Where the spec leaves a choice, or where this package departs from what
+// one might expect:
+//
+//   - A valid action ID used outside its scope (a TABLE_ONLY action as
+//     default action, a DEFAULT_ONLY action in an entry or a member) is
+//     PERMISSION_DENIED, as "Action Specification" says.
+//   - ROLLBACK_ON_ERROR stops at the first failing update and undoes the
+//     batch; that update gets its own error and every other update ABORTED.
+//     DATAPLANE_ATOMIC is served the same way: a batch runs under the write
+//     lock, so no read (and no emulated packet) sees an intermediate state.
+//   - An action profile group with max_size 0 gets the selector's
+//     max_group_size as its limit (the proto's reading of "unset"), where
+//     the spec text asks for max_size > 0 when max_group_size > 0.
+//   - One-shot action sets count against the selector's size like the
+//     hidden group and members they stand for, but have no IDs: a selector
+//     is programmed either with one shots or with members and groups, never
+//     both (INVALID_ARGUMENT).
+//   - The initial default action of a table is its const default action,
+//     else NoAction when the table can use it; SetInitialDefault sets what
+//     the program declares. Entries declared by the program (const entries)
+//     are loaded with Preload.
+//   - A bad query in a Read makes the status UNKNOWN with one p4.v1.Error
+//     per query; the entities of the valid queries are still sent.
+//
 // Table entries are indexed by a canonical key (the canonical bytestrings
 // of the match in P4Info field order, and the priority) built in a reused
 // buffer, and the validated protos are stored as they came, so that

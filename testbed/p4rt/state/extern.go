@@ -9,17 +9,10 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// counterState holds the cells of an indirect counter, allocated on first
-// write.
+// counterState holds the cells of an indirect counter.
 type counterState struct {
 	c     *schema.Counter
-	cells []counterCell
-}
-
-func (cs *counterState) ensure() {
-	if cs.cells == nil && cs.c.Size > 0 {
-		cs.cells = make([]counterCell, cs.c.Size)
-	}
+	cells cells[counterCell]
 }
 
 // meterCell is the configuration and per-color counters of a meter cell.
@@ -30,24 +23,12 @@ type meterCell struct {
 
 type meterState struct {
 	m     *schema.Meter
-	cells []meterCell
-}
-
-func (ms *meterState) ensure() {
-	if ms.cells == nil && ms.m.Size > 0 {
-		ms.cells = make([]meterCell, ms.m.Size)
-	}
+	cells cells[meterCell]
 }
 
 type registerState struct {
 	r     *schema.Register
-	cells []*p4v1.P4Data // nil cell: never written (zero)
-}
-
-func (rs *registerState) ensure() {
-	if rs.cells == nil && rs.r.Size > 0 {
-		rs.cells = make([]*p4v1.P4Data, rs.r.Size)
-	}
+	cells cells[*p4v1.P4Data] // nil cell: never written (zero)
 }
 
 type valueSetState struct {
@@ -162,15 +143,14 @@ func (d *Device) writeCounter(typ p4v1.Update_Type, ce *p4v1.CounterEntry) *opEr
 	if oe := checkCounterData(data, what); oe != nil {
 		return oe
 	}
-	cs.ensure()
-	if d.recording {
-		old := slices.Clone(cs.cells[lo:hi])
-		d.onUndo(func() { copy(cs.cells[lo:hi], old) })
-	}
 	v := counterCell{packets: data.GetPacketCount(), bytes: data.GetByteCount()}
-	for i := lo; i < hi; i++ {
-		cs.cells[i] = v
+	if !cs.cells.canSetRange(lo, hi, v) {
+		return errf(codes.Unimplemented, "%s: a wildcard write of %d cells can only reset them", what, hi-lo)
 	}
+	if d.recording {
+		d.onUndo(cs.cells.save(lo, hi))
+	}
+	cs.cells.setRange(lo, hi, v)
 	return nil
 }
 
@@ -198,16 +178,12 @@ func (r *reader) readCounters(q *p4v1.CounterEntry) *opError {
 }
 
 func (r *reader) emitCounter(cs *counterState, lo, hi int64) {
-	for i := lo; i < hi; i++ {
-		var v counterCell
-		if cs.cells != nil {
-			v = cs.cells[i]
-		}
+	cs.cells.each(lo, hi, func(i int64, v counterCell) {
 		r.emit(&p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{
 			CounterId: cs.c.ID, Index: &p4v1.Index{Index: i},
 			Data: &p4v1.CounterData{PacketCount: v.packets, ByteCount: v.bytes},
 		}}})
-	}
+	})
 }
 
 // writeMeter applies a MeterEntry update (spec "MeterEntry"): MODIFY only;
@@ -237,20 +213,22 @@ func (d *Device) writeMeter(typ p4v1.Update_Type, me *p4v1.MeterEntry) *opError 
 	if reset && !zeroColors(me.GetCounterData()) {
 		return errf(codes.InvalidArgument, "%s: counter_data can only reset the counters (all fields 0)", what)
 	}
-	if lo == hi || (ms.cells == nil && cfg == nil) {
+	if lo == hi {
 		return nil
 	}
-	ms.ensure()
+	if cfg != nil && !ms.cells.canSetRange(lo, hi, meterCell{}) {
+		return errf(codes.Unimplemented, "%s: a wildcard write of %d cells can only reset them", what, hi-lo)
+	}
 	if d.recording {
-		old := slices.Clone(ms.cells[lo:hi])
-		d.onUndo(func() { copy(ms.cells[lo:hi], old) })
+		d.onUndo(ms.cells.save(lo, hi))
 	}
-	for i := lo; i < hi; i++ {
-		ms.cells[i].cfg = cfg
+	ms.cells.update(lo, hi, func(c meterCell) meterCell {
+		c.cfg = cfg
 		if reset {
-			ms.cells[i].colors = nil
+			c.colors = nil
 		}
-	}
+		return c
+	})
 	return nil
 }
 
@@ -279,17 +257,13 @@ func (r *reader) readMeters(q *p4v1.MeterEntry) *opError {
 }
 
 func (r *reader) emitMeter(ms *meterState, lo, hi int64, colors bool) {
-	for i := lo; i < hi; i++ {
-		var c meterCell
-		if ms.cells != nil {
-			c = ms.cells[i]
-		}
+	ms.cells.each(lo, hi, func(i int64, c meterCell) {
 		me := &p4v1.MeterEntry{MeterId: ms.m.ID, Index: &p4v1.Index{Index: i}, Config: c.cfg}
 		if colors {
 			me.CounterData = colorsProto(c.colors)
 		}
 		r.emit(&p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: me}})
-	}
+	})
 }
 
 // writeDirectCounter applies a DirectCounterEntry update (spec
@@ -413,14 +387,13 @@ func (d *Device) writeRegister(typ p4v1.Update_Type, re *p4v1.RegisterEntry) *op
 	if lo == hi {
 		return nil
 	}
-	rs.ensure()
+	if !rs.cells.canSetRange(lo, hi, data) {
+		return errf(codes.Unimplemented, "%s: a wildcard write of %d cells is not supported", what, hi-lo)
+	}
 	if d.recording {
-		old := slices.Clone(rs.cells[lo:hi])
-		d.onUndo(func() { copy(rs.cells[lo:hi], old) })
+		d.onUndo(rs.cells.save(lo, hi))
 	}
-	for i := lo; i < hi; i++ {
-		rs.cells[i] = data
-	}
+	rs.cells.setRange(lo, hi, data)
 	return nil
 }
 
@@ -471,18 +444,14 @@ func (r *reader) readRegisters(q *p4v1.RegisterEntry) *opError {
 }
 
 func (r *reader) emitRegister(rs *registerState, lo, hi int64) {
-	for i := lo; i < hi; i++ {
-		var data *p4v1.P4Data
-		if rs.cells != nil {
-			data = rs.cells[i]
-		}
+	rs.cells.each(lo, hi, func(i int64, data *p4v1.P4Data) {
 		if data == nil && rs.r.Bitwidth > 0 {
 			data = &p4v1.P4Data{Data: &p4v1.P4Data_Bitstring{Bitstring: []byte{0}}}
 		}
 		r.emit(&p4v1.Entity{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{
 			RegisterId: rs.r.ID, Index: &p4v1.Index{Index: i}, Data: data,
 		}}})
-	}
+	})
 }
 
 // writeDigest applies a DigestEntry update (spec "DigestEntry"): INSERT

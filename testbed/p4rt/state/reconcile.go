@@ -102,56 +102,60 @@ func (d *Device) reconcile(p *Device) error {
 			return err
 		}
 	}
+	var err error
 	for _, pcs := range p.counterList {
 		ncs := d.counters[pcs.c.ID]
-		if ncs == nil || ncs.c.Name != pcs.c.Name || pcs.cells == nil {
+		if ncs == nil || ncs.c.Name != pcs.c.Name {
 			continue
 		}
-		for i, c := range pcs.cells {
-			if c == (counterCell{}) {
-				continue
+		pcs.cells.written(func(i int64, c counterCell) {
+			if err != nil {
+				return
 			}
-			if oe := d.writeCounter(p4v1.Update_MODIFY, &p4v1.CounterEntry{CounterId: ncs.c.ID, Index: &p4v1.Index{Index: int64(i)},
+			if oe := d.writeCounter(p4v1.Update_MODIFY, &p4v1.CounterEntry{CounterId: ncs.c.ID, Index: &p4v1.Index{Index: i},
 				Data: &p4v1.CounterData{PacketCount: c.packets, ByteCount: c.bytes}}); oe != nil {
-				return cannotKeep("counter %q cell %d", pcs.c.Name, i)(oe)
+				err = cannotKeep("counter %q cell %d", pcs.c.Name, i)(oe)
 			}
-		}
+		})
 	}
 	for _, pms := range p.meterList {
 		nms := d.meters[pms.m.ID]
-		if nms == nil || nms.m.Name != pms.m.Name || pms.cells == nil {
+		if nms == nil || nms.m.Name != pms.m.Name {
 			continue
 		}
-		for i, c := range pms.cells {
-			if c.cfg == nil && c.colors == nil {
-				continue
+		pms.cells.written(func(i int64, c meterCell) {
+			if err != nil {
+				return
 			}
-			if oe := d.writeMeter(p4v1.Update_MODIFY, &p4v1.MeterEntry{MeterId: nms.m.ID, Index: &p4v1.Index{Index: int64(i)}, Config: c.cfg}); oe != nil {
-				return cannotKeep("meter %q cell %d", pms.m.Name, i)(oe)
+			if oe := d.writeMeter(p4v1.Update_MODIFY, &p4v1.MeterEntry{MeterId: nms.m.ID, Index: &p4v1.Index{Index: i}, Config: c.cfg}); oe != nil {
+				err = cannotKeep("meter %q cell %d", pms.m.Name, i)(oe)
+				return
 			}
 			if c.colors != nil {
-				nms.ensure()
-				cell := &nms.cells[i]
-				old := cell.colors
+				d.onUndo(nms.cells.save(i, i+1))
+				n := nms.cells.get(i)
 				colors := *c.colors
-				cell.colors = &colors
-				d.onUndo(func() { cell.colors = old })
+				n.colors = &colors
+				nms.cells.set(i, n)
 			}
-		}
+		})
 	}
 	for _, prs := range p.registerList {
 		nrs := d.registers[prs.r.ID]
-		if nrs == nil || nrs.r.Name != prs.r.Name || prs.cells == nil {
+		if nrs == nil || nrs.r.Name != prs.r.Name {
 			continue
 		}
-		for i, data := range prs.cells {
-			if data == nil {
-				continue
+		prs.cells.written(func(i int64, data *p4v1.P4Data) {
+			if err != nil {
+				return
 			}
-			if oe := d.writeRegister(p4v1.Update_MODIFY, &p4v1.RegisterEntry{RegisterId: nrs.r.ID, Index: &p4v1.Index{Index: int64(i)}, Data: data}); oe != nil {
-				return cannotKeep("register %q cell %d", prs.r.Name, i)(oe)
+			if oe := d.writeRegister(p4v1.Update_MODIFY, &p4v1.RegisterEntry{RegisterId: nrs.r.ID, Index: &p4v1.Index{Index: i}, Data: data}); oe != nil {
+				err = cannotKeep("register %q cell %d", prs.r.Name, i)(oe)
 			}
-		}
+		})
+	}
+	if err != nil {
+		return err
 	}
 	for _, pvs := range p.valueSetList {
 		nvs := d.valueSets[pvs.v.ID]

@@ -166,3 +166,63 @@ func TestReconcileIncompatible(t *testing.T) {
 		})
 	}
 }
+
+// TestHugeArrays checks that arrays too large to allocate keep only the
+// cells written.
+func TestHugeArrays(t *testing.T) {
+	s := editedFeatures(t, func(info *p4configv1.P4Info) {
+		info.Counters[0].Size = 1 << 40
+		info.Meters[0].Size = 1 << 40
+		info.Registers[0].Size = 1 << 30
+	})
+	d := New(s)
+	mustWrite(t, d,
+		mod(&p4v1.CounterEntry{CounterId: cPort, Index: idx(1 << 39), Data: &p4v1.CounterData{PacketCount: 1}}),
+		mod(&p4v1.MeterEntry{MeterId: mPort, Index: idx(5), Config: &p4v1.MeterConfig{Cir: 1, Cburst: 1, Pir: 1, Pburst: 1}}),
+		mod(&p4v1.RegisterEntry{RegisterId: rFlow, Index: idx(1 << 29), Data: bitstring(9)}),
+	)
+	if err := d.AddCounter(cPort, 7, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if es := read(t, d, &p4v1.CounterEntry{CounterId: cPort}); len(es) != 2 || es[1].GetCounterEntry().GetIndex().GetIndex() != 1<<39 {
+		t.Errorf("counter cells: %v", es)
+	}
+	if es := read(t, d, &p4v1.CounterEntry{CounterId: cPort, Index: idx(3)}); len(es) != 1 {
+		t.Errorf("one unwritten cell: %v", es)
+	}
+	if es := read(t, d, &p4v1.MeterEntry{MeterId: mPort}); len(es) != 1 {
+		t.Errorf("meter cells: %v", es)
+	}
+	if es := read(t, d, &p4v1.RegisterEntry{RegisterId: rFlow}); len(es) != 1 {
+		t.Errorf("register cells: %v", es)
+	}
+	if c, _ := writeCode(t, d, mod(&p4v1.CounterEntry{CounterId: cPort, Data: &p4v1.CounterData{PacketCount: 1}})); c != codes.Unimplemented {
+		t.Errorf("wildcard set of a huge counter: %v", c)
+	}
+	if c, _ := writeCode(t, d, mod(&p4v1.RegisterEntry{RegisterId: rFlow, Data: bitstring(1)})); c != codes.Unimplemented {
+		t.Errorf("wildcard set of a huge register: %v", c)
+	}
+	before := dump(t, d)
+	err := d.Write([]*p4v1.Update{
+		mod(&p4v1.CounterEntry{CounterId: cPort, Data: &p4v1.CounterData{}}),
+		mod(&p4v1.MeterEntry{MeterId: mPort}),
+		mod(&p4v1.CounterEntry{CounterId: cPort, Index: idx(-1)}),
+	}, p4v1.WriteRequest_ROLLBACK_ON_ERROR, nil)
+	if err == nil || !equalStrings(before, dump(t, d)) {
+		t.Errorf("rollback of wildcard resets: %v", err)
+	}
+	mustWrite(t, d, mod(&p4v1.CounterEntry{CounterId: cPort, Data: &p4v1.CounterData{}}), mod(&p4v1.MeterEntry{MeterId: mPort}))
+	if es := read(t, d, &p4v1.CounterEntry{}); len(es) != 0 {
+		t.Errorf("after reset: %v", es)
+	}
+	if es := read(t, d, &p4v1.MeterEntry{MeterId: mPort}); len(es) != 0 {
+		t.Errorf("meters after reset: %v", es)
+	}
+	n := New(s)
+	if err := n.Reconcile(d); err != nil {
+		t.Fatal(err)
+	}
+	if !equalStrings(dump(t, d), dump(t, n)) {
+		t.Error("huge arrays not reconciled")
+	}
+}

@@ -568,7 +568,9 @@ func (r *reader) emitEntry(ts *tableState, e *entry, q *p4v1.TableEntry) {
 	if e == ts.def {
 		out.Match, out.Priority, out.IdleTimeoutNs = nil, 0, 0
 		out.IsDefaultAction = true
-		out.IsConst = ts.t.ConstDefaultActionID != 0
+		// is_const: the entry cannot be modified (a const default action,
+		// or the constant NoAction of an indirect table).
+		out.IsConst = ts.t.ConstDefaultActionID != 0 || ts.profile != nil
 	}
 	if q.GetCounterData() != nil && ts.t.DirectCounter != nil {
 		out.CounterData = &p4v1.CounterData{PacketCount: e.cnt.packets, ByteCount: e.cnt.bytes}
@@ -659,14 +661,18 @@ func (d *Device) Preload(entries []*p4v1.TableEntry) error {
 // SetInitialDefault sets the action a table's default entry has initially
 // and after a reset (a MODIFY of the default entry without action), as the
 // program declares it (default_action, which the P4Info does not carry for
-// non-const defaults). A default entry still at its initial action takes
-// the new one.
+// non-const defaults, nor the parameters of a const default action). A
+// default entry still at its initial action takes the new one. For a table
+// with a const default action, a must be that action.
 func (d *Device) SetInitialDefault(tableID uint32, a *p4v1.Action) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	ts := d.tables[tableID]
 	if ts == nil {
 		return errStatus(errf(codes.InvalidArgument, "unknown table ID %d", tableID), "")
+	}
+	if id := ts.t.ConstDefaultActionID; id != 0 && a.GetActionId() != id {
+		return errStatus(errf(codes.InvalidArgument, "%s: the const default action is %s", ts.name, quote(d.s.ObjectName(id))), "")
 	}
 	dirty, oe := d.checkAction(a, ts.t.ActionRef(a.GetActionId()), ts.name, true)
 	if oe != nil {
