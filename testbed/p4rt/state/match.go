@@ -50,13 +50,13 @@ func isString(tr *schema.Translation) bool { return tr != nil && tr.SDNString }
 
 // canonical checks one bytestring for a bit<bitwidth> value and returns its
 // canonical form (spec "Bytestrings": an empty string or a value that does
-// not fit is OUT_OF_RANGE). For an SDN string it only checks that the
-// string is not empty. On failure it returns the code and a reason.
+// not fit is OUT_OF_RANGE). An SDN string is taken as it is, empty
+// included: the spec allows "an arbitrary SDN string", and SAI-P4 names its
+// default VRF "" (@p4runtime_translation_mappings {"", 0}), which PINS
+// switches accept in route entries. On failure it returns the code and a
+// reason.
 func canonical(b []byte, bitwidth int, str bool) ([]byte, codes.Code, string) {
 	if str {
-		if len(b) == 0 {
-			return nil, codes.InvalidArgument, "empty string"
-		}
 		return b, codes.OK, ""
 	}
 	c, err := codec.Canonical(b, bitwidth)

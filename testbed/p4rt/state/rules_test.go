@@ -81,8 +81,8 @@ func writeCases() []writeCase {
 		{name: "param_empty_out_of_range", u: ins(te(tConstDefault, 0, direct(act(aSetPort, prm(1))), ex(1, mac1...))), want: codes.OutOfRange},
 		{name: "ternary_mask_too_wide_out_of_range", u: ins(te(tACL, 1, direct(act(aDrop)), tn(1, ip(10, 0, 0, 0), bs(1, 255, 0, 0, 0)))), want: codes.OutOfRange},
 		{name: "sdn_string_field_and_param_accepted", u: ins(te(tPorts, 1, direct(act(aSetPortName, []*p4v1.Action_Param{prm(1, []byte("Ethernet1/2/3")...)}...)), ex(1, []byte("Ethernet0 is a long name, no width applies")...))), want: codes.OK},
-		{name: "sdn_string_field_empty_invalid", u: ins(te(tPorts, 1, direct(act(aDrop)), ex(1))), want: codes.InvalidArgument},
-		{name: "sdn_string_param_empty_invalid", u: ins(te(tPorts, 1, direct(act(aSetPortName, prm(1))), ex(1, 'e', '0'))), want: codes.InvalidArgument},
+		{name: "sdn_string_field_empty_accepted", u: ins(te(tPorts, 1, direct(act(aDrop)), ex(1))), want: codes.OK}, // SAI-P4's default VRF is ""
+		{name: "sdn_string_param_empty_accepted", u: ins(te(tPorts, 1, direct(act(aSetPortName, prm(1))), ex(1, 'e', '0'))), want: codes.OK},
 		{name: "sai_string_vrf_and_nexthop_accepted", info: "sai-middleblock",
 			u: ins(te(saiIPv4, 0, direct(act(saiSetNexthopID, prm(1, []byte("nexthop-1")...))), ex(1, []byte("vrf-1")...), lp(2, 8, 10, 0, 0, 0))), want: codes.OK},
 
