@@ -25,10 +25,7 @@ func renderValue(b []byte, sp *spec) (string, error) {
 		return hexBytes(b), nil
 	}
 	if sp.str {
-		if len(b) == 0 {
-			return `""`, codec.ErrEmpty
-		}
-		return strconv.Quote(string(b)), nil
+		return strconv.Quote(string(b)), nil // "" is a value (SAI-P4's default VRF)
 	}
 	if len(b) == 0 {
 		return `""`, codec.ErrEmpty

@@ -86,13 +86,19 @@ func MustMAC(s string) MAC {
 	return m
 }
 
+// String returns the address as "aa:bb:cc:dd:ee:ff" ("" when unset).
 func (m MAC) String() string { return net.HardwareAddr(m).String() }
 
 // MarshalText implements encoding.TextMarshaler.
 func (m MAC) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler. The empty text is
+// the unset address (what MarshalText gives for it).
 func (m *MAC) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*m = nil
+		return nil
+	}
 	v, err := ParseMAC(string(b))
 	if err != nil {
 		return err
@@ -122,11 +128,15 @@ func (o L3Interface) Key() string { return fmt.Sprintf("port=%d,vlan=%d", o.Port
 
 // Validate implements Objective.
 func (o L3Interface) Validate() error {
-	return first(
-		check(o.Port != 0, "l3-interface: port is required"),
-		checkVLAN("l3-interface", o.VLAN),
-		check(len(o.RouterMAC) == 6, "l3-interface: router_mac is required (48 bits)"),
-	)
+	switch {
+	case o.Port == 0:
+		return errors.New("l3-interface: port is required")
+	case o.VLAN >= 4095:
+		return fmt.Errorf("l3-interface: vlan %d out of range 0..4094", o.VLAN)
+	case len(o.RouterMAC) != 6:
+		return errors.New("l3-interface: router_mac is required (48 bits)")
+	}
+	return nil
 }
 
 // NextHop is where a packet goes: out of a port with its Ethernet header
@@ -148,13 +158,21 @@ func (o NextHop) Key() string { return "id=" + o.ID }
 
 // Validate implements Objective.
 func (o NextHop) Validate() error {
-	return first(
-		check(o.ID != "", "next-hop: id is required"),
-		check(o.Port != 0, "next-hop %q: port is required", o.ID),
-		check(o.SrcMAC.IsZero() || len(o.SrcMAC) == 6, "next-hop %q: src_mac is not 48 bits", o.ID),
-		check(o.DstMAC.IsZero() || len(o.DstMAC) == 6, "next-hop %q: dst_mac is not 48 bits", o.ID),
-		checkVLAN("next-hop "+o.ID, o.VLAN),
-	)
+	// Plain ifs, not a table of checks: Validate runs on every translation
+	// and must not allocate when the objective is valid.
+	switch {
+	case o.ID == "":
+		return errors.New("next-hop: id is required")
+	case o.Port == 0:
+		return fmt.Errorf("next-hop %q: port is required", o.ID)
+	case !o.SrcMAC.IsZero() && len(o.SrcMAC) != 6:
+		return fmt.Errorf("next-hop %q: src_mac is not 48 bits", o.ID)
+	case !o.DstMAC.IsZero() && len(o.DstMAC) != 6:
+		return fmt.Errorf("next-hop %q: dst_mac is not 48 bits", o.ID)
+	case o.VLAN >= 4095:
+		return fmt.Errorf("next-hop %q: vlan %d out of range 0..4094", o.ID, o.VLAN)
+	}
+	return nil
 }
 
 // Weighted is a member of a next-hop group.
@@ -263,15 +281,17 @@ func (o Bridging) Key() string { return fmt.Sprintf("vlan=%d,mac=%s", o.VLAN, o.
 
 // Validate implements Objective.
 func (o Bridging) Validate() error {
-	err := first(
-		checkVLAN("bridging", o.VLAN),
-		check(len(o.MAC) == 6, "bridging: mac is required (48 bits)"),
-		check((o.Port != 0) != (o.NextHop != nil), "bridging %s: exactly one of port and next_hop", o.MAC),
-	)
-	if err == nil && o.NextHop != nil {
-		err = o.NextHop.Validate()
+	switch {
+	case o.VLAN >= 4095:
+		return fmt.Errorf("bridging: vlan %d out of range 0..4094", o.VLAN)
+	case len(o.MAC) != 6:
+		return errors.New("bridging: mac is required (48 bits)")
+	case (o.Port != 0) == (o.NextHop != nil):
+		return fmt.Errorf("bridging %s: exactly one of port and next_hop", o.MAC)
+	case o.NextHop != nil:
+		return o.NextHop.Validate()
 	}
-	return err
+	return nil
 }
 
 // ACLAction is what an ACL rule does with a matching packet.
@@ -449,6 +469,7 @@ type UnsupportedError struct {
 	Reason  string
 }
 
+// Error names the objective, the program and the reason.
 func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("%s %s: program %s cannot express it: %s", e.Kind, e.Key, e.Program, e.Reason)
 }
@@ -463,23 +484,3 @@ var ErrUnsupported = errors.New("objective not supported by the program")
 
 // Is makes errors.Is(err, ErrUnsupported) true.
 func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }
-
-func check(ok bool, format string, args ...any) error {
-	if ok {
-		return nil
-	}
-	return fmt.Errorf(format, args...)
-}
-
-func checkVLAN(what string, vlan uint16) error {
-	return check(vlan < 4095, "%s: vlan %d out of range 0..4094", what, vlan)
-}
-
-func first(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
