@@ -58,6 +58,9 @@ an aligned table (the default), indented JSON or YAML.`,
 	root.AddCommand(
 		newVersionCmd(opts),
 		newTestbedCmd(opts),
+		newGnoiCmd(opts),
+		newGnmiCmd(opts),
+		newPipelineCmd(opts),
 	)
 	return root
 }

@@ -18,7 +18,7 @@ import (
 func newTestbedCmd(opts *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "testbed",
-		Short: "Run emulated switches that speak P4Runtime",
+		Short: "Run emulated switches that speak P4Runtime, gNMI and gNOI",
 	}
 	cmd.AddCommand(newTestbedUpCmd(opts))
 	return cmd
@@ -48,11 +48,18 @@ func newTestbedUpCmd(opts *globalOptions) *cobra.Command {
 print the switches and serve until interrupted (Ctrl-C).
 
 The topology comes from a YAML file (-f, see package testbed/topology for the
-format) or from --leaf-spine SPINES,LEAVES. Point any P4Runtime client at an
-address from the table, with the device ID shown, for example p4runtime-shell:
+format) or from --leaf-spine SPINES,LEAVES. Every switch serves P4Runtime, gNMI
+and gNOI on the address in the table. Point any P4Runtime client at it, with
+the device ID shown, for example p4runtime-shell:
 
   python3 -m p4runtime_sh --grpc-addr 127.0.0.1:PORT --device-id 1 --election-id 0,1 \
       --config p4info.txt,bmv2.json
+
+or gnmic, or fabricctl itself:
+
+  gnmic -a 127.0.0.1:PORT --insecure get --path /interfaces
+  fabricctl gnmi get --target 127.0.0.1:PORT --insecure /system/state
+  fabricctl gnoi time --target 127.0.0.1:PORT --insecure
 
 Switches with tls.generate serve certificates from an in-memory CA; --ca-dir
 writes that CA (ca.pem) so that clients can trust it.`,

@@ -26,6 +26,9 @@
 //	    clock:                       # optional skew of the switch's clock
 //	      offset: -150ms             # Go duration: added to the true time
 //	      drift_ppm: 20              # parts per million, may be negative
+//	    credentials:                 # optional: gNMI/gNOI RPCs must carry them
+//	      username: admin            # required when credentials is present
+//	      password: secret           # in the RPC metadata, as gnmic -u/-p sends them
 //	links:                           # one string per cable
 //	  - leaf1:1 <-> spine1:1         # switch:port <-> switch:port
 //
@@ -40,7 +43,7 @@
 // at least one switch; names valid and unique; device IDs non-zero and unique;
 // 1 ≤ ports ≤ MaxPorts; addresses of the form host:port, unique unless the
 // port is 0; tls either generate or cert and key; clock drift finite and below
-// one million ppm; links between existing switches, on ports within range, each
+// one million ppm; credentials with a non-empty username; links between existing switches, on ports within range, each
 // port in at most one link (so no link from a port to itself). A link between
 // two different ports of the same switch is allowed. Validate reports every
 // problem it finds at once, each naming the offending switch or link.
@@ -109,6 +112,17 @@ type Switch struct {
 	TLS *TLS `json:"tls,omitempty"`
 	// Clock, if not nil, skews the switch's clock.
 	Clock *Clock `json:"clock,omitempty"`
+	// Credentials, if not nil, make the switch require this username and
+	// password in the metadata of its management (gNMI, gNOI) RPCs.
+	Credentials *Credentials `json:"credentials,omitempty"`
+}
+
+// Credentials are the username and password a switch requires.
+type Credentials struct {
+	// Username is required.
+	Username string `json:"username"`
+	// Password may be empty.
+	Password string `json:"password,omitempty"`
 }
 
 // Identity is the hardware and software description a switch reports.
@@ -437,6 +451,17 @@ func (t *Topology) Validate() error {
 		if s.TLS != nil {
 			for _, err := range s.TLS.check() {
 				add("%s: tls: %w", label, err)
+			}
+		}
+		if c := s.Credentials; c != nil {
+			if c.Username == "" {
+				add("%s: credentials: username is empty", label)
+			}
+			if err := checkText(c.Username); err != nil {
+				add("%s: credentials: username: %w", label, err)
+			}
+			if err := checkText(c.Password); err != nil {
+				add("%s: credentials: password: unprintable character", label)
 			}
 		}
 		if c := s.Clock; c != nil {
