@@ -48,11 +48,11 @@ func (c *Client) Write(ctx context.Context, updates []*p4v1.Update, opts ...Writ
 	if len(updates) == 0 {
 		return nil
 	}
-	batches, oversize, err := c.split(updates, wc)
+	sp, err := c.newSplitter(updates, wc)
 	if err != nil {
 		return err
 	}
-	werr := &WriteError{Total: len(updates), Updates: oversize}
+	werr := &WriteError{Total: len(updates)}
 	var mu sync.Mutex // guards werr once batches run concurrently
 	record := func(entries []*UpdateError, rpcErr error) {
 		mu.Lock()
@@ -84,11 +84,24 @@ func (c *Client) Write(ctx context.Context, updates []*p4v1.Update, opts ...Writ
 		defer mu.Unlock()
 		return stop
 	}
-	next := 0
-	for ; next < len(batches); next++ {
+	stopErrOf := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return stopErr
+	}
+	for {
+		b, oversize, ok := sp.take()
+		if !ok {
+			break
+		}
+		record(oversize, nil)
+		if len(b.updates) == 0 {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			halt(err)
 			record(nil, err)
+			record(notSent(b, err), nil)
 			break
 		}
 		select {
@@ -98,9 +111,10 @@ func (c *Client) Write(ctx context.Context, updates []*p4v1.Update, opts ...Writ
 			record(nil, ctx.Err())
 		}
 		if stopped() {
+			<-sem
+			record(notSent(b, stopErrOf()), nil)
 			break
 		}
-		b := batches[next]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -116,8 +130,15 @@ func (c *Client) Write(ctx context.Context, updates []*p4v1.Update, opts ...Writ
 		}
 	}
 	wg.Wait()
-	for _, rest := range batches[next:] {
-		record(notSent(rest, stopErr), nil)
+	for {
+		rest, oversize, ok := sp.take()
+		if !ok {
+			break
+		}
+		record(oversize, nil)
+		if len(rest.updates) > 0 {
+			record(notSent(rest, stopErr), nil)
+		}
 	}
 	if len(werr.Updates) == 0 && werr.Err == nil {
 		return nil
@@ -207,11 +228,21 @@ func batchFailed(b batch, code codes.Code, msg string) []*UpdateError {
 	return out
 }
 
-// split cuts updates into batches of at most wc.batchSize updates whose
-// WriteRequest stays under the maximum message size. An update that alone
-// exceeds it is returned in oversize (it cannot be sent). Atomic modes get a
-// single batch or an error.
-func (c *Client) split(updates []*p4v1.Update, wc writeConfig) (batches []batch, oversize []*UpdateError, err error) {
+// splitter cuts updates into batches of at most wc.batchSize updates whose
+// WriteRequest stays under the maximum message size, one batch at a time:
+// Write sizes batch k+1 while batch k is on the wire, so the sizing pass
+// (a walk over every update) overlaps with the switch's work instead of
+// delaying the first write. An update that alone exceeds the limit cannot
+// be sent and is reported with its batch. Atomic modes get a single batch
+// or an error.
+type splitter struct {
+	updates   []*p4v1.Update
+	next      int // index of the next update to place
+	batchSize int
+	limit     int
+}
+
+func (c *Client) newSplitter(updates []*p4v1.Update, wc writeConfig) (*splitter, error) {
 	// The request without its updates, with the largest election ID.
 	head := proto.Size(&p4v1.WriteRequest{
 		DeviceId:   c.cfg.deviceID,
@@ -219,44 +250,74 @@ func (c *Client) split(updates []*p4v1.Update, wc writeConfig) (batches []batch,
 		ElectionId: &p4v1.Uint128{High: ^uint64(0), Low: ^uint64(0)},
 		Atomicity:  wc.atomicity,
 	})
-	limit := c.cfg.maxMsgSize - head - 64 // margin for gRPC framing
-	atomic := wc.atomicity != p4v1.WriteRequest_CONTINUE_ON_ERROR
-	if atomic {
+	sp := &splitter{updates: updates, batchSize: wc.batchSize, limit: c.cfg.maxMsgSize - head - 64} // margin for gRPC framing
+	if wc.atomicity != p4v1.WriteRequest_CONTINUE_ON_ERROR {
 		total := 0
 		for _, u := range updates {
 			total += updateWireSize(u)
 		}
-		if total > limit {
-			return nil, nil, fmt.Errorf("p4runtime write: %w: %d updates need %d bytes in one %s batch, the limit is %d",
+		if total > sp.limit {
+			return nil, fmt.Errorf("p4runtime write: %w: %d updates need %d bytes in one %s batch, the limit is %d",
 				ErrTooLarge, len(updates), total+head, wc.atomicity, c.cfg.maxMsgSize)
 		}
-		return []batch{{first: 0, updates: updates}}, nil, nil
+		sp.batchSize = len(updates) // one batch, whatever the count
 	}
-	cur := batch{first: 0}
+	return sp, nil
+}
+
+// take returns the next batch (possibly empty when only oversize updates
+// were left) and the oversize updates met on the way; ok is false when
+// every update has been placed.
+func (sp *splitter) take() (b batch, oversize []*UpdateError, ok bool) {
+	if sp.next >= len(sp.updates) {
+		return batch{}, nil, false
+	}
 	size := 0
-	for i, u := range updates {
+	b.first = sp.next
+	for ; sp.next < len(sp.updates); sp.next++ {
+		i, u := sp.next, sp.updates[sp.next]
 		n := updateWireSize(u)
-		if n > limit {
+		if n > sp.limit {
 			oversize = append(oversize, &UpdateError{
 				Index: i, Update: u, Code: codes.ResourceExhausted, NotSent: true,
-				Message: fmt.Sprintf("%v: update is %d bytes, the limit is %d", ErrTooLarge, n, limit),
+				Message: fmt.Sprintf("%v: update is %d bytes, the limit is %d", ErrTooLarge, n, sp.limit),
 			})
+			if len(b.updates) > 0 {
+				sp.next++
+				break // a batch holds consecutive updates only
+			}
+			b.first = i + 1
 			continue
 		}
-		if len(cur.updates) > 0 && (len(cur.updates) >= wc.batchSize || size+n > limit || cur.first+len(cur.updates) != i) {
-			batches = append(batches, cur)
-			cur, size = batch{first: i}, 0
+		if len(b.updates) > 0 && (len(b.updates) >= sp.batchSize || size+n > sp.limit) {
+			break
 		}
-		if len(cur.updates) == 0 {
-			cur.first = i
+		if len(b.updates) == 0 {
+			// Reslice the caller's slice: no copy.
+			b.first = i
 		}
-		cur.updates = append(cur.updates, u)
+		b.updates = sp.updates[b.first : i+1 : i+1]
 		size += n
 	}
-	if len(cur.updates) > 0 {
-		batches = append(batches, cur)
+	return b, oversize, true
+}
+
+// split cuts all updates into batches at once (see splitter).
+func (c *Client) split(updates []*p4v1.Update, wc writeConfig) (batches []batch, oversize []*UpdateError, err error) {
+	sp, err := c.newSplitter(updates, wc)
+	if err != nil {
+		return nil, nil, err
 	}
-	return batches, oversize, nil
+	for {
+		b, over, ok := sp.take()
+		if !ok {
+			return batches, oversize, nil
+		}
+		oversize = append(oversize, over...)
+		if len(b.updates) > 0 {
+			batches = append(batches, b)
+		}
+	}
 }
 
 // updateWireSize is the size of one update inside a WriteRequest: tag,

@@ -1,0 +1,17 @@
+// Package pluginpb is the generated code of driver.proto, the protocol
+// between Fabric and its out-of-process drivers (package driver/plugin).
+//
+// The generated code is committed. To regenerate it, install protoc
+// (Debian: apt-get install -y protobuf-compiler, 3.21.12), protoc-gen-go
+// and protoc-gen-go-grpc:
+//
+//	go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+//	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+//
+// then run `go generate ./driver/plugin/proto/` from the module root,
+// which runs, in this folder:
+//
+//	protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative driver.proto
+package pluginpb
+
+//go:generate protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative driver.proto
