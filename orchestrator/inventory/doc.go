@@ -1,0 +1,24 @@
+// Package inventory is the chassis' list of boxes: each box is known by its
+// identity (the serial its driver reports), not by its address, has a role
+// (controller, forwarder, fabric) and a module ID that makes it a slot of
+// the chassis without a physical slot.
+//
+// Module IDs start at 1 and are allocated in the store (package
+// orchestrator/store, bbolt or etcd) by compare-and-swap: a new box gets
+// the lowest free ID in one transaction that writes its record and binds
+// the ID to its serial only if neither exists yet, retried on conflict. So
+// an ID is never given to two boxes, even by two orchestrators allocating
+// at once on one etcd cluster; it survives orchestrator restarts (the
+// state is in the store), box reconnects and address changes (the box is
+// registered again under the same serial); and it is freed only by
+// Decommission. The keys, under the prefix (DefaultPrefix unless
+// WithPrefix):
+//
+//	<prefix>boxes/<serial>   the box's record (JSON, see Box)
+//	<prefix>modules/<id>     the serial that holds module id
+//
+// Chassis-wide interface names "eth-<module>/0/<port>" (eth-3/0/12 is port
+// 12 of module 3) name a P4Runtime port of a box; the ports of a box come
+// from its driver's port map, read at registration (Resolve,
+// InterfaceName, Interfaces; ParseInterface and FormatInterface).
+package inventory
