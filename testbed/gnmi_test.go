@@ -287,7 +287,7 @@ func TestGNMIConfigSurvivesRestartAndReboot(t *testing.T) {
 		if err == nil && resp.GetConfig().GetP4Info() != nil {
 			t.Fatalf("%s: the pipeline survived", r.name)
 		}
-		c2.stream.CloseSend()
+		c2.close()
 		// The port came back up at both ends.
 		if up, _ := tb.Switch("spine1").PortOper(1); !up {
 			t.Fatalf("%s: spine1 port 1 still down", r.name)

@@ -67,6 +67,19 @@ func (c *controller) setPipeline(ctx context.Context, program string) {
 	}
 }
 
+// close half-closes the stream and waits until the switch has ended it, so
+// that its election ID is free for the next controller (the switch forgets
+// a controller only when its stream handler returns).
+func (c *controller) close() {
+	c.t.Helper()
+	_ = c.stream.CloseSend()
+	for {
+		if _, err := c.stream.Recv(); err != nil {
+			return
+		}
+	}
+}
+
 // packetIn waits for the next packet-in on the stream.
 func (c *controller) packetIn() *p4v1.PacketIn {
 	c.t.Helper()
@@ -144,8 +157,8 @@ func TestPacketOutArrivesAtLinkedPeerAsPacketIn(t *testing.T) {
 			if !bytes.Equal(got, tc.wantPort) {
 				t.Fatalf("packet-in metadata = %v, want ingress_port %x", pi.GetMetadata(), tc.wantPort)
 			}
-			leaf.stream.CloseSend()
-			spine.stream.CloseSend()
+			leaf.close()
+			spine.close()
 		})
 	}
 	st, err := tb.Switch("leaf1").PortStats(1)
