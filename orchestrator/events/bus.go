@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/p4fabric/fabric/internal/ring"
 )
 
 // Bus delivers published events to subscribers. Create one with NewBus; it
@@ -21,7 +23,7 @@ type Bus struct {
 	mu      sync.Mutex
 	closed  bool
 	seq     uint64
-	history ring[Event]
+	history ring.Ring[Event]
 	subs    map[uint64]*Subscription
 	nextID  uint64
 }
@@ -45,7 +47,7 @@ func NewBus(opts ...Option) (*Bus, error) {
 		subs:  make(map[uint64]*Subscription),
 	}
 	if cfg.history > 0 {
-		b.history = newRing[Event](cfg.history)
+		b.history = ring.New[Event](cfg.history)
 	}
 	return b, nil
 }
@@ -80,7 +82,7 @@ func (b *Bus) Publish(e Event) (Event, error) {
 	b.seq++
 	e.Seq = b.seq
 	if b.cfg.history > 0 {
-		b.history.push(e)
+		b.history.Push(e)
 	}
 	for _, s := range b.subs {
 		if s.filter.Match(e) {
@@ -137,8 +139,8 @@ func (b *Bus) Subscribe(ctx context.Context, f Filter, opts ...SubscribeOption) 
 		return nil, fmt.Errorf("events: subscribe: %w", ErrClosed)
 	}
 	var replay []Event
-	for i := b.history.n - 1; i >= 0 && len(replay) < sc.replay; i-- {
-		if e := b.history.at(i); f.Match(e) {
+	for i := b.history.Len() - 1; i >= 0 && len(replay) < sc.replay; i-- {
+		if e := b.history.At(i); f.Match(e) {
 			replay = append(replay, e)
 		}
 	}
@@ -150,13 +152,13 @@ func (b *Bus) Subscribe(ctx context.Context, f Filter, opts ...SubscribeOption) 
 		name:   sc.name,
 		filter: f,
 		ch:     make(chan Event),
-		q:      newRing[item](sc.buffer + len(replay)),
+		q:      ring.New[item](sc.buffer + len(replay)),
 		signal: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		exited: make(chan struct{}),
 	}
 	for _, e := range replay {
-		s.q.push(item{ev: e, replay: true})
+		s.q.Push(item{ev: e, replay: true})
 	}
 	b.subs[s.id] = s
 	go s.pump(ctx)
@@ -249,7 +251,7 @@ func (b *Bus) Stats() Stats {
 	}
 	for _, s := range subs {
 		s.mu.Lock()
-		queued := s.q.n
+		queued := s.q.Len()
 		s.mu.Unlock()
 		st.Subscribers = append(st.Subscribers, SubscriberStats{
 			ID:        s.id,
@@ -273,7 +275,7 @@ type Subscription struct {
 	ch     chan Event
 
 	mu     sync.Mutex
-	q      ring[item]
+	q      ring.Ring[item]
 	signal chan struct{} // capacity 1: "the queue may be non-empty"
 
 	once   sync.Once
@@ -338,7 +340,7 @@ func (s *Subscription) Cancel() {
 // enqueue is called with the bus lock held; it never blocks.
 func (s *Subscription) enqueue(it item) {
 	s.mu.Lock()
-	dropped := s.q.push(it)
+	dropped := s.q.Push(it)
 	s.mu.Unlock()
 	if dropped {
 		s.dropped.Add(1)
@@ -362,7 +364,7 @@ func (s *Subscription) pump(ctx context.Context) {
 	}()
 	for {
 		s.mu.Lock()
-		it, ok := s.q.pop()
+		it, ok := s.q.Pop()
 		s.mu.Unlock()
 		if !ok {
 			s.reportDrops()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/p4fabric/fabric/internal/ring"
 )
 
 type followConfig struct {
@@ -69,14 +71,14 @@ func (l *Log) Follow(ctx context.Context, f Filter, opts ...FollowOption) (*Foll
 		id:     l.nextID,
 		filter: f,
 		ch:     make(chan Record),
-		q:      newRing[Record](fc.buffer + len(backlog)),
+		q:      ring.New[Record](fc.buffer + len(backlog)),
 		signal: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		ending: make(chan struct{}),
 		exited: make(chan struct{}),
 	}
 	for _, r := range backlog {
-		fl.q.push(r)
+		fl.q.Push(r)
 	}
 	l.followers[fl.id] = fl
 	go fl.pump(ctx)
@@ -91,7 +93,7 @@ type Follower struct {
 	ch     chan Record
 
 	mu     sync.Mutex
-	q      ring[Record]
+	q      ring.Ring[Record]
 	signal chan struct{} // capacity 1: "the queue may be non-empty"
 
 	doneOnce, endOnce sync.Once
@@ -135,7 +137,7 @@ func (f *Follower) end() { f.endOnce.Do(func() { close(f.ending) }) }
 // enqueue is called with the log's lock held; it never blocks.
 func (f *Follower) enqueue(r Record) {
 	f.mu.Lock()
-	dropped := f.q.push(r)
+	dropped := f.q.Push(r)
 	f.mu.Unlock()
 	if dropped {
 		f.dropped.Add(1)
@@ -157,7 +159,7 @@ func (f *Follower) pump(ctx context.Context) {
 	}()
 	for {
 		f.mu.Lock()
-		r, ok := f.q.pop()
+		r, ok := f.q.Pop()
 		f.mu.Unlock()
 		if !ok {
 			select {
@@ -169,7 +171,7 @@ func (f *Follower) pump(ctx context.Context) {
 				return
 			case <-f.ending:
 				f.mu.Lock()
-				empty := f.q.n == 0
+				empty := f.q.Len() == 0
 				f.mu.Unlock()
 				if empty {
 					return

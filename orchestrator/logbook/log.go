@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/p4fabric/fabric/internal/ring"
+
 	"github.com/p4fabric/fabric/orchestrator/events"
 )
 
@@ -63,7 +65,7 @@ type Log struct {
 	arrHead   int
 	last      key // of the last record emitted in order
 	emitted   bool
-	retained  ring[Record]
+	retained  ring.Ring[Record]
 	followers map[uint64]*Follower
 	nextID    uint64
 	timer     Timer
@@ -89,7 +91,7 @@ func New(opts ...Option) (*Log, error) {
 	return &Log{
 		cfg:       cfg,
 		offsets:   make(map[uint32]offset),
-		retained:  newRing[Record](cfg.capacity),
+		retained:  ring.New[Record](cfg.capacity),
 		followers: make(map[uint64]*Follower),
 	}, nil
 }
@@ -373,7 +375,7 @@ func (l *Log) emit(r Record) {
 	} else {
 		l.last, l.emitted = k, true
 	}
-	if l.retained.push(r) {
+	if l.retained.Push(r) {
 		l.st.Evicted++
 	}
 	l.st.Emitted++
@@ -403,8 +405,8 @@ func (l *Log) Query(f Filter) ([]Record, error) {
 // l.mu is held.
 func (l *Log) matching(f Filter, limit int) []Record {
 	var out []Record
-	for i := l.retained.n - 1; i >= 0; i-- {
-		if r := l.retained.at(i); f.Match(r) {
+	for i := l.retained.Len() - 1; i >= 0; i-- {
+		if r := l.retained.At(i); f.Match(r) {
 			out = append(out, r)
 			if limit > 0 && len(out) == limit {
 				break
@@ -445,7 +447,7 @@ func (l *Log) Stats() Stats {
 	defer l.mu.Unlock()
 	st := l.st
 	st.Pending = len(l.pending)
-	st.Retained = l.retained.n
+	st.Retained = l.retained.Len()
 	st.Followers = len(l.followers)
 	return st
 }
