@@ -1,0 +1,51 @@
+// Package txn commits goal states (package goal) to the boxes of a chassis
+// as one transaction: all boxes get the new version, or every box is
+// restored to the previous one.
+//
+// # Commit
+//
+// Coordinator.Commit takes a goal per box (the whole chassis) and:
+//
+//  1. checks that every box is known and every pipeconf exists (nothing is
+//     journaled otherwise);
+//  2. journals the transaction PREPARED in the store (its ID, every box's
+//     new goal and the previous committed goal), by compare-and-swap on
+//     the current version and a pending marker, so that two coordinators
+//     on one store never commit at once;
+//  3. checks with VERIFY, on every box, a pipeconf it does not run yet;
+//  4. journals APPLYING, then brings all boxes to their goals in parallel
+//     (Sync): set the pipeconf where it changes, read back what the goals
+//     cover, diff (package pipeline/diff) and write the difference in
+//     dependency order, one Write per run of one update type and rank
+//     (bmv2 and PINS only do CONTINUE_ON_ERROR and may reorder a batch),
+//     and the gNMI changes as one Set;
+//  5. if any box fails or times out (WithBoxTimeout), restores every box to
+//     the previous goal with the same Sync (compensating writes: inserts of
+//     what was deleted, deletes of what was inserted in reverse dependency
+//     order) and journals ABORTED with each box's reason; otherwise
+//     journals COMMITTED and the next version, in one store transaction.
+//
+// Every request to a box carries the transaction ID in gRPC metadata
+// (MetadataKey) and every log line its "op" attribute. Because Sync diffs
+// against what the box reads back, re-applying a committed goal writes
+// nothing.
+//
+// # Recovery
+//
+// A coordinator that dies leaves the pending marker and the record
+// PREPARED or APPLYING. Recover, on start, rolls such a transaction back:
+// a PREPARED one sent nothing and is journaled ABORTED; an APPLYING one may
+// have changed some boxes, so every box is restored to the previous
+// version before it is journaled ABORTED. Rolling back rather than forward
+// keeps every box at the last version known to be good, and after any one
+// crash no box is left between two versions. A box that cannot be reached
+// keeps the transaction APPLYING and Recover reports it (call it again).
+//
+// # Versions
+//
+// Each commit is a version: History lists them, Diff compares two, and
+// Rollback commits an old version's goals as a new transaction.
+//
+// WithHook is a test hook: returning ErrAbandon from it at StageJournaled
+// or StageBoxApplied abandons the coordinator there, as a crash would.
+package txn

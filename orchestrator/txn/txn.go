@@ -1,0 +1,803 @@
+package txn
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/p4fabric/fabric/orchestrator/goal"
+	"github.com/p4fabric/fabric/orchestrator/store"
+	"github.com/p4fabric/fabric/pipeline/builtin"
+)
+
+// MetadataKey is the gRPC metadata key that carries the operation ID of every
+// request a transaction sends to a box.
+const MetadataKey = "x-fabric-op"
+
+// State is the state of a journaled transaction.
+type State string
+
+// States of a transaction: PREPARED (journaled, pipeconfs verified, nothing
+// sent), APPLYING (boxes being changed), and the outcomes COMMITTED and
+// ABORTED.
+const (
+	Prepared  State = "PREPARED"
+	Applying  State = "APPLYING"
+	Committed State = "COMMITTED"
+	Aborted   State = "ABORTED"
+)
+
+// Stage names a point of Commit where the test hook runs.
+type Stage string
+
+// Stages of WithHook: after the transaction is journaled APPLYING and before
+// anything is sent; after one box is applied (Box names it).
+const (
+	StageJournaled  Stage = "journaled"
+	StageBoxApplied Stage = "box-applied"
+)
+
+// Errors.
+var (
+	// ErrAbandon, returned by a test hook, makes the coordinator stop at
+	// once as if its process had died: nothing more is sent or journaled.
+	ErrAbandon = errors.New("txn: coordinator abandoned")
+	// ErrConflict: another transaction is pending or the version moved.
+	ErrConflict = errors.New("txn: concurrent transaction")
+	// ErrNoVersion: the version does not exist.
+	ErrNoVersion = errors.New("txn: no such version")
+	// ErrAborted is wrapped by every *AbortError.
+	ErrAborted = errors.New("txn: aborted")
+)
+
+// Record is a transaction as journaled.
+type Record struct {
+	// ID is the operation ID.
+	ID string `json:"id"`
+	// State is where the transaction is.
+	State State `json:"state"`
+	// Base is the committed version the transaction started from (0:
+	// none); Version is the version it commits as.
+	Base    int64 `json:"base"`
+	Version int64 `json:"version"`
+	// Goals are the goals to commit; Previous the goals of Base.
+	Goals    map[string]*goal.Goal `json:"goals"`
+	Previous map[string]*goal.Goal `json:"previous"`
+	// Reasons says why each failed box failed (ABORTED).
+	Reasons map[string]string `json:"reasons,omitempty"`
+	// Comment describes the transaction.
+	Comment string `json:"comment,omitempty"`
+	// Started and Ended time the transaction.
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+
+	// goalsJSON and prevJSON cache the encoded goals during a Commit.
+	goalsJSON, prevJSON json.RawMessage
+}
+
+type recordAlias Record
+
+// encode is MarshalJSON without json.Marshal's compaction pass.
+func (r *Record) encode() ([]byte, error) { return r.MarshalJSON() }
+
+// MarshalJSON encodes the record, reusing the goals encoded once per Commit.
+func (r *Record) MarshalJSON() ([]byte, error) {
+	if r.goalsJSON == nil {
+		return json.Marshal((*recordAlias)(r))
+	}
+	cp := *r
+	cp.Goals, cp.Previous = nil, nil
+	head, err := json.Marshal((*recordAlias)(&cp))
+	if err != nil {
+		return nil, err
+	}
+	// head ends with "goals":null,"previous":null and more fields; splice.
+	out := bytes.Replace(head, []byte(`"goals":null`), append([]byte(`"goals":`), r.goalsJSON...), 1)
+	out = bytes.Replace(out, []byte(`"previous":null`), append([]byte(`"previous":`), r.prevJSON...), 1)
+	return out, nil
+}
+
+// Version is a committed chassis goal.
+type Version struct {
+	Number  int64                 `json:"number"`
+	Txn     string                `json:"txn"`
+	Time    time.Time             `json:"time"`
+	Comment string                `json:"comment,omitempty"`
+	Goals   map[string]*goal.Goal `json:"goals"`
+
+	goalsJSON json.RawMessage // Goals encoded, when known
+}
+
+// encode encodes v, reusing the encoded goals when known (without
+// json.Marshal's compaction pass over them).
+func (v *Version) encode() ([]byte, error) {
+	if v.goalsJSON == nil {
+		return json.Marshal(v)
+	}
+	cp := *v
+	cp.Goals = nil
+	head, err := json.Marshal(&cp)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Replace(head, []byte(`"goals":null`), append([]byte(`"goals":`), v.goalsJSON...), 1), nil
+}
+
+// AbortError reports an aborted transaction: each failed box's reason and
+// whether every box was restored to the previous version.
+type AbortError struct {
+	ID       string
+	Reasons  map[string]string
+	Restored bool
+}
+
+// Error lists the boxes.
+func (e *AbortError) Error() string {
+	boxes := make([]string, 0, len(e.Reasons))
+	for b, r := range e.Reasons {
+		boxes = append(boxes, b+": "+r)
+	}
+	slices.Sort(boxes)
+	s := "restored"
+	if !e.Restored {
+		s = "NOT fully restored (Recover retries)"
+	}
+	return fmt.Sprintf("transaction %s aborted, %s: %s", e.ID, s, strings.Join(boxes, "; "))
+}
+
+// Unwrap returns ErrAborted.
+func (e *AbortError) Unwrap() error { return ErrAborted }
+
+// Option configures a Coordinator.
+type Option func(*Coordinator)
+
+// WithPrefix sets the store prefix of the journal (default "/fabric/txn/").
+func WithPrefix(p string) Option { return func(c *Coordinator) { c.prefix = p } }
+
+// WithLogger sets the logger; every line carries the "op" attribute.
+func WithLogger(l *slog.Logger) Option { return func(c *Coordinator) { c.log = l } }
+
+// WithPipeconfs sets where pipeconfs are found (default: the built-ins).
+func WithPipeconfs(p goal.Pipeconfs) Option { return func(c *Coordinator) { c.pcs = p } }
+
+// WithBoxTimeout bounds the apply of one box (default 30s); a box that
+// takes longer fails the transaction.
+func WithBoxTimeout(d time.Duration) Option { return func(c *Coordinator) { c.boxTimeout = d } }
+
+// WithRestoreTimeout bounds the restore of one box (default 60s).
+func WithRestoreTimeout(d time.Duration) Option { return func(c *Coordinator) { c.restoreTimeout = d } }
+
+// WithHook installs a test hook called at each Stage; returning ErrAbandon
+// abandons the coordinator there (a crash, for tests of Recover).
+func WithHook(h func(stage Stage, box string) error) Option {
+	return func(c *Coordinator) { c.hook = h }
+}
+
+// Coordinator commits goals to boxes as transactions journaled in a store.
+// It serialises its own commits; the journal's compare-and-swap keeps two
+// coordinators on one store from committing at once.
+type Coordinator struct {
+	st             store.Store
+	devs           Devices
+	prefix         string
+	log            *slog.Logger
+	pcs            goal.Pipeconfs
+	boxTimeout     time.Duration
+	restoreTimeout time.Duration
+	hook           func(Stage, string) error
+
+	sem       *rwsem // Commit and Recover exclusive, Hold shared
+	abandoned bool
+
+	cacheMu sync.Mutex
+	cache   *Version // the last version decoded; versions never change
+}
+
+// New returns a coordinator journaling in st and reaching boxes via devs.
+// Call Recover before the first Commit after a restart.
+func New(st store.Store, devs Devices, opts ...Option) (*Coordinator, error) {
+	if st == nil || devs == nil {
+		return nil, errors.New("txn: nil store or devices")
+	}
+	c := &Coordinator{sem: newRWSem(), st: st, devs: devs, prefix: "/fabric/txn/", boxTimeout: 30 * time.Second, restoreTimeout: 60 * time.Second}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.pcs == nil {
+		r, err := builtin.Registry()
+		if err != nil {
+			return nil, fmt.Errorf("txn: built-in pipeconfs: %w", err)
+		}
+		c.pcs = r
+	}
+	if !strings.HasSuffix(c.prefix, "/") {
+		c.prefix += "/"
+	}
+	return c, nil
+}
+
+func (c *Coordinator) keyCurrent() string        { return c.prefix + "current" }
+func (c *Coordinator) keyPending() string        { return c.prefix + "pending" }
+func (c *Coordinator) keyTxn(id string) string   { return c.prefix + "txns/" + id }
+func (c *Coordinator) keyVersion(n int64) string { return fmt.Sprintf("%sversions/%020d", c.prefix, n) }
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "tx-" + hex.EncodeToString(b[:])
+}
+
+// Current returns the committed version (nil, nil when none). The version
+// is shared: do not modify it.
+func (c *Coordinator) Current(ctx context.Context) (*Version, error) {
+	kv, err := c.st.Get(ctx, c.keyCurrent())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("txn: current version: %w", err)
+	}
+	n, err := strconv.ParseInt(string(kv.Value), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("txn: current version %q: %w", kv.Value, err)
+	}
+	return c.Version(ctx, n)
+}
+
+// Version returns committed version n. The version is shared (decoded
+// once): do not modify it.
+func (c *Coordinator) Version(ctx context.Context, n int64) (*Version, error) {
+	c.cacheMu.Lock()
+	cached := c.cache
+	c.cacheMu.Unlock()
+	if cached != nil && cached.Number == n {
+		return cached, nil
+	}
+	kv, err := c.st.Get(ctx, c.keyVersion(n))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("version %d: %w", n, ErrNoVersion)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("txn: version %d: %w", n, err)
+	}
+	var v Version
+	if err := json.Unmarshal(kv.Value, &v); err != nil {
+		return nil, fmt.Errorf("txn: version %d: %w", n, err)
+	}
+	var raw struct {
+		Goals json.RawMessage `json:"goals"`
+	}
+	if err := json.Unmarshal(kv.Value, &raw); err == nil {
+		v.goalsJSON = raw.Goals
+	}
+	c.cacheMu.Lock()
+	if c.cache == nil || c.cache.Number < n {
+		c.cache = &v
+	}
+	c.cacheMu.Unlock()
+	return &v, nil
+}
+
+// History returns the committed versions, oldest first, without their goals.
+func (c *Coordinator) History(ctx context.Context) ([]Version, error) {
+	res, err := c.st.Range(ctx, c.prefix+"versions/")
+	if err != nil {
+		return nil, fmt.Errorf("txn: history: %w", err)
+	}
+	out := make([]Version, 0, len(res.KVs))
+	for _, kv := range res.KVs {
+		var v Version
+		if err := json.Unmarshal(kv.Value, &v); err != nil {
+			return nil, fmt.Errorf("txn: %s: %w", kv.Key, err)
+		}
+		v.Goals = nil
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b Version) int { return int(a.Number - b.Number) })
+	return out, nil
+}
+
+// Transaction returns the journal record of a transaction.
+func (c *Coordinator) Transaction(ctx context.Context, id string) (*Record, error) {
+	kv, err := c.st.Get(ctx, c.keyTxn(id))
+	if err != nil {
+		return nil, fmt.Errorf("txn %s: %w", id, err)
+	}
+	var r Record
+	if err := json.Unmarshal(kv.Value, &r); err != nil {
+		return nil, fmt.Errorf("txn %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// BoxDiff is the difference of one box between two versions.
+type BoxDiff struct {
+	Pipeconf                   [2]string // from, to; equal when unchanged
+	Inserts, Modifies, Deletes int
+	GNMI                       int
+}
+
+// Diff compares version a with version b (0 is the empty chassis), per box
+// that differs.
+func (c *Coordinator) Diff(ctx context.Context, a, b int64) (map[string]BoxDiff, error) {
+	load := func(n int64) (map[string]*goal.Goal, error) {
+		if n == 0 {
+			return map[string]*goal.Goal{}, nil
+		}
+		v, err := c.Version(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		return v.Goals, nil
+	}
+	ga, err := load(a)
+	if err != nil {
+		return nil, err
+	}
+	gb, err := load(b)
+	if err != nil {
+		return nil, err
+	}
+	return DiffGoals(ga, gb)
+}
+
+// DiffGoals compares two chassis goals, per box that differs.
+func DiffGoals(from, to map[string]*goal.Goal) (map[string]BoxDiff, error) {
+	out := map[string]BoxDiff{}
+	for _, box := range boxesOf(from, to) {
+		f, t := orEmpty(box, from[box]), orEmpty(box, to[box])
+		plan, err := diffPlan(t.Entities, f.Entities)
+		if err != nil {
+			return nil, &BoxError{box, err}
+		}
+		d := BoxDiff{Pipeconf: [2]string{f.Pipeconf, t.Pipeconf}, Inserts: len(plan.Inserts), Modifies: len(plan.Modifies), Deletes: len(plan.Deletes)}
+		fl := map[string]string{}
+		for _, l := range f.Config {
+			j, _ := json.Marshal(l.Value)
+			fl[l.Path] = string(j)
+		}
+		for _, l := range t.Config {
+			j, _ := json.Marshal(l.Value)
+			if v, ok := fl[l.Path]; !ok || v != string(j) {
+				d.GNMI++
+			}
+			delete(fl, l.Path)
+		}
+		d.GNMI += len(fl)
+		if d != (BoxDiff{Pipeconf: [2]string{f.Pipeconf, f.Pipeconf}}) {
+			out[box] = d
+		}
+	}
+	return out, nil
+}
+
+func orEmpty(box string, g *goal.Goal) *goal.Goal {
+	if g == nil {
+		return &goal.Goal{Box: box}
+	}
+	return g
+}
+
+func boxesOf(ms ...map[string]*goal.Goal) []string {
+	var out []string
+	for _, m := range ms {
+		for b := range m {
+			if !slices.Contains(out, b) {
+				out = append(out, b)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Result is the outcome of a committed transaction.
+type Result struct {
+	ID      string
+	Version int64
+	Changes map[string]Changes
+}
+
+// CommitOption configures one Commit.
+type CommitOption func(*Record)
+
+// WithComment describes the transaction in the journal and history.
+func WithComment(s string) CommitOption { return func(r *Record) { r.Comment = s } }
+
+// Commit applies goals (a goal per box, keyed by box name: the whole
+// chassis; a box of the current version missing here gets an empty goal) to
+// every box, all or nothing. It journals the transaction PREPARED, checks
+// with VERIFY every pipeconf a box does not run yet, journals APPLYING,
+// brings every box to its goal in parallel (Sync), and then journals
+// COMMITTED with a new version. If any box fails or times out, every box is
+// restored to the current version and the transaction is journaled ABORTED
+// with each box's reason: the error is an *AbortError. Every request to a
+// box carries the transaction ID in gRPC metadata (MetadataKey).
+func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, opts ...CommitOption) (*Result, error) {
+	if err := c.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer c.unlock()
+	if c.abandoned {
+		return nil, ErrAbandon
+	}
+	for box, g := range goals {
+		if g == nil || g.Box != box {
+			return nil, &BoxError{box, fmt.Errorf("goal is nil or for another box: %w", goal.ErrInvalid)}
+		}
+		if _, err := c.devs.Device(box); err != nil {
+			return nil, &BoxError{box, err}
+		}
+		if g.Pipeconf != "" {
+			if _, err := c.pcs.Get(g.Pipeconf); err != nil {
+				return nil, &BoxError{box, err}
+			}
+		}
+	}
+	cur, err := c.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec := &Record{ID: newID(), State: Prepared, Goals: map[string]*goal.Goal{}, Previous: map[string]*goal.Goal{}, Started: time.Now().UTC()}
+	for _, o := range opts {
+		o(rec)
+	}
+	curKey := store.Missing(c.keyCurrent())
+	if cur != nil {
+		rec.Base = cur.Number
+		rec.Previous = cur.Goals
+		curKey = store.CompareValue(c.keyCurrent(), store.Equal, []byte(strconv.FormatInt(cur.Number, 10)))
+	}
+	rec.Version = rec.Base + 1
+	for _, box := range boxesOf(goals, rec.Previous) {
+		rec.Goals[box] = orEmpty(box, goals[box])
+	}
+	log := c.log.With("op", rec.ID)
+	ctx = metadata.AppendToOutgoingContext(ctx, MetadataKey, rec.ID)
+	if rec.goalsJSON, err = json.Marshal(rec.Goals); err != nil {
+		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
+	}
+	if cur != nil && cur.goalsJSON != nil {
+		rec.prevJSON = cur.goalsJSON
+	} else if rec.prevJSON, err = json.Marshal(rec.Previous); err != nil {
+		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
+	}
+
+	// Journal PREPARED.
+	data, err := rec.encode()
+	if err != nil {
+		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
+	}
+	res, err := c.st.Txn(ctx, store.Txn{
+		If:   []store.Compare{store.Missing(c.keyPending()), curKey},
+		Then: []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpPut(c.keyPending(), []byte(rec.ID))},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("txn %s: journal: %w", rec.ID, err)
+	}
+	if !res.Succeeded {
+		return nil, fmt.Errorf("txn %s: %w", rec.ID, ErrConflict)
+	}
+	log.Info("transaction prepared", "base", rec.Base, "boxes", len(rec.Goals))
+
+	// Prepare: VERIFY new pipeconfs.
+	var runMu sync.Mutex
+	running := map[string]bool{}
+	if reasons := c.parallel(ctx, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
+		runs, err := c.verify(ctx, dev, rec.Goals[box])
+		runMu.Lock()
+		running[box] = runs
+		runMu.Unlock()
+		return err
+	}); len(reasons) > 0 {
+		rec.State, rec.Reasons, rec.Ended = Aborted, reasons, time.Now().UTC()
+		if err := c.finish(ctx, rec, nil); err != nil {
+			return nil, err
+		}
+		log.Warn("transaction aborted in prepare", "reasons", reasons)
+		return nil, &AbortError{ID: rec.ID, Reasons: reasons, Restored: true}
+	}
+
+	// Journal APPLYING.
+	rec.State = Applying
+	if err := c.put(ctx, rec); err != nil {
+		return nil, err
+	}
+	if c.hookAt(StageJournaled, "") {
+		return nil, ErrAbandon
+	}
+	log.Info("transaction applying")
+
+	var chMu sync.Mutex
+	changes := map[string]Changes{}
+	applyCtx, cancelApply := context.WithCancel(ctx)
+	defer cancelApply()
+	abandoned := false
+	reasons := c.parallel(applyCtx, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
+		runMu.Lock()
+		runs := running[box]
+		runMu.Unlock()
+		ch, err := Sync(ctx, box, dev, rec.Goals[box], []*goal.Goal{rec.Previous[box]}, SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs})
+		chMu.Lock()
+		defer chMu.Unlock()
+		changes[box] = ch
+		if err == nil && c.hookAt(StageBoxApplied, box) {
+			abandoned = true
+			cancelApply()
+		}
+		return err
+	})
+	if abandoned {
+		return nil, ErrAbandon
+	}
+	if len(reasons) > 0 {
+		log.Warn("transaction failed, restoring every box", "reasons", reasons)
+		rec.Reasons = reasons
+		restored := c.restore(ctx, rec, log)
+		if restored {
+			rec.State = Aborted
+			rec.Ended = time.Now().UTC()
+			if err := c.finish(ctx, rec, nil); err != nil {
+				return nil, err
+			}
+		} else if err := c.put(ctx, rec); err != nil {
+			return nil, err
+		}
+		return nil, &AbortError{ID: rec.ID, Reasons: reasons, Restored: restored}
+	}
+	rec.State, rec.Ended = Committed, time.Now().UTC()
+	v := &Version{Number: rec.Version, Txn: rec.ID, Time: rec.Ended, Comment: rec.Comment, Goals: rec.Goals}
+	if err := c.finish(ctx, rec, v); err != nil {
+		return nil, err
+	}
+	c.cacheMu.Lock()
+	c.cache = v
+	c.cacheMu.Unlock()
+	log.Info("transaction committed", "version", v.Number)
+	return &Result{ID: rec.ID, Version: v.Number, Changes: changes}, nil
+}
+
+// Rollback commits the goals of version n as a new transaction (and
+// version).
+func (c *Coordinator) Rollback(ctx context.Context, n int64) (*Result, error) {
+	v, err := c.Version(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return c.Commit(ctx, v.Goals, WithComment(fmt.Sprintf("rollback to version %d", n)))
+}
+
+// Recover resolves a transaction a coordinator left PREPARED or APPLYING
+// (it crashed): it rolls it back. A PREPARED transaction sent nothing and
+// is journaled ABORTED; an APPLYING one may have changed some boxes, so
+// every box is restored to the previous committed version (the same Sync
+// as an abort) before it is journaled ABORTED. Rolling back, not forward,
+// because the new goal may be what made a box fail, and the previous
+// version is known to be good. Recover returns the record it resolved (nil
+// when nothing was pending). If a box cannot be restored, the transaction
+// stays APPLYING and Recover returns an *AbortError: call it again.
+func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
+	if err := c.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer c.unlock()
+	kv, err := c.st.Get(ctx, c.keyPending())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("txn: recover: %w", err)
+	}
+	rec, err := c.Transaction(ctx, string(kv.Value))
+	if err != nil {
+		return nil, fmt.Errorf("txn: recover: %w", err)
+	}
+	log := c.log.With("op", rec.ID)
+	ctx = metadata.AppendToOutgoingContext(ctx, MetadataKey, rec.ID)
+	if rec.Reasons == nil {
+		rec.Reasons = map[string]string{}
+	}
+	switch rec.State {
+	case Prepared:
+		rec.Reasons["coordinator"] = "stopped before apply; nothing was sent"
+	case Applying:
+		if _, ok := rec.Reasons["coordinator"]; !ok {
+			rec.Reasons["coordinator"] = "stopped during apply; rolled back"
+		}
+		log.Warn("recovering transaction left applying: restoring every box")
+		if !c.restore(ctx, rec, log) {
+			if err := c.put(ctx, rec); err != nil {
+				return rec, err
+			}
+			return rec, &AbortError{ID: rec.ID, Reasons: rec.Reasons}
+		}
+	default:
+		// Outcome journaled, pending marker left over.
+	}
+	if rec.State == Prepared || rec.State == Applying {
+		rec.State = Aborted
+		rec.Ended = time.Now().UTC()
+	}
+	if err := c.finish(ctx, rec, nil); err != nil {
+		return rec, err
+	}
+	log.Info("transaction recovered", "state", rec.State)
+	return rec, nil
+}
+
+// restore brings every box of rec back to rec.Previous, retrying each box
+// until the restore timeout. It records the boxes it could not restore.
+func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger) bool {
+	ctx = context.WithoutCancel(ctx)
+	failed := c.parallel(ctx, rec, c.restoreTimeout, func(ctx context.Context, box string, dev Device) error {
+		wait := 50 * time.Millisecond
+		for {
+			_, err := Sync(ctx, box, dev, orEmpty(box, rec.Previous[box]), []*goal.Goal{rec.Goals[box]}, SyncOptions{Pipeconfs: c.pcs, Logger: log})
+			if err == nil {
+				return nil
+			}
+			log.Warn("restore failed, retrying", "box", box, "err", err)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
+			case <-t.C:
+			}
+			wait = min(2*wait, time.Second)
+		}
+	})
+	for box, r := range failed {
+		rec.Reasons[box+" (restore)"] = r
+	}
+	return len(failed) == 0
+}
+
+// parallel runs f for every box of rec.Goals and rec.Previous at once, each
+// bounded by timeout, and returns the reason of each box that failed.
+func (c *Coordinator) parallel(ctx context.Context, rec *Record, timeout time.Duration, f func(context.Context, string, Device) error) map[string]string {
+	var mu sync.Mutex
+	reasons := map[string]string{}
+	var wg sync.WaitGroup
+	for _, box := range boxesOf(rec.Goals, rec.Previous) {
+		wg.Go(func() {
+			dev, err := c.devs.Device(box)
+			if err == nil {
+				bctx, cancel := context.WithTimeout(ctx, timeout)
+				err = f(bctx, box, dev)
+				cancel()
+			}
+			if err != nil {
+				mu.Lock()
+				reasons[box] = err.Error()
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return reasons
+}
+
+// verify checks g's pipeconf with VERIFY when the box does not run it,
+// and reports whether it runs it.
+func (c *Coordinator) verify(ctx context.Context, dev Device, g *goal.Goal) (bool, error) {
+	if g == nil || g.Pipeconf == "" {
+		return false, nil
+	}
+	pc, err := c.pcs.Get(g.Pipeconf)
+	if err != nil {
+		return false, err
+	}
+	cl, err := dev.P4Runtime()
+	if err != nil {
+		return false, err
+	}
+	if err := cl.WaitPrimary(ctx); err != nil {
+		return false, fmt.Errorf("waiting to be primary: %w", err)
+	}
+	runs, err := runsPipeconf(ctx, cl, dev, pc)
+	if err != nil || runs {
+		return runs, err
+	}
+	cfg, err := dev.PackagePipeconf(ctx, pc)
+	if err != nil {
+		return false, err
+	}
+	if err := cl.SetPipeline(ctx, pc.Schema.P4Info(), cfg, p4v1.SetForwardingPipelineConfigRequest_VERIFY); err != nil {
+		return false, fmt.Errorf("verify pipeconf %s: %w", pc.ID, err)
+	}
+	return false, nil
+}
+
+func (c *Coordinator) hookAt(s Stage, box string) bool {
+	if c.hook != nil && errors.Is(c.hook(s, box), ErrAbandon) {
+		c.abandoned = true
+		return true
+	}
+	return false
+}
+
+func (c *Coordinator) put(ctx context.Context, rec *Record) error {
+	data, err := rec.encode()
+	if err != nil {
+		return fmt.Errorf("txn %s: %w", rec.ID, err)
+	}
+	if _, err := c.st.Put(context.WithoutCancel(ctx), c.keyTxn(rec.ID), data); err != nil {
+		return fmt.Errorf("txn %s: journal %s: %w", rec.ID, rec.State, err)
+	}
+	return nil
+}
+
+// finish journals the outcome, clears the pending marker and, with v,
+// advances the version, in one store transaction.
+func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version) error {
+	data, err := rec.encode()
+	if err != nil {
+		return fmt.Errorf("txn %s: %w", rec.ID, err)
+	}
+	ops := []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpDelete(c.keyPending())}
+	if v != nil {
+		v.goalsJSON = rec.goalsJSON
+		vd, err := v.encode()
+		if err != nil {
+			return fmt.Errorf("txn %s: %w", rec.ID, err)
+		}
+		ops = append(ops, store.OpPut(c.keyVersion(v.Number), vd), store.OpPut(c.keyCurrent(), []byte(strconv.FormatInt(v.Number, 10))))
+	}
+	res, err := c.st.Txn(context.WithoutCancel(ctx), store.Txn{
+		If:   []store.Compare{store.CompareValue(c.keyPending(), store.Equal, []byte(rec.ID))},
+		Then: ops,
+	})
+	if err != nil {
+		return fmt.Errorf("txn %s: journal %s: %w", rec.ID, rec.State, err)
+	}
+	if !res.Succeeded {
+		return fmt.Errorf("txn %s: journal %s: pending marker changed: %w", rec.ID, rec.State, ErrConflict)
+	}
+	return nil
+}
+
+func (c *Coordinator) lock(ctx context.Context) error { return c.sem.acquire(ctx, true) }
+
+func (c *Coordinator) unlock() { c.sem.release(true) }
+
+// Hold waits until no Commit or Recover of this coordinator runs and keeps
+// them from starting until release is called: the reconciler holds it so
+// that it never repairs a box towards a version a transaction is replacing.
+// Holds are shared: several boxes may be reconciled at once.
+func (c *Coordinator) Hold(ctx context.Context) (release func(), err error) {
+	if err := c.sem.acquire(ctx, false); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { c.sem.release(false) }) }, nil
+}
+
+// Goal returns the committed goal of box: an empty goal when the current
+// version has none for it, or there is no version yet.
+func (c *Coordinator) Goal(ctx context.Context, box string) (*goal.Goal, error) {
+	v, err := c.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return &goal.Goal{Box: box}, nil
+	}
+	return orEmpty(box, v.Goals[box]), nil
+}
