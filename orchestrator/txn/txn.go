@@ -466,6 +466,14 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	}
 	rec.Version = rec.Base + 1
 	for _, box := range boxesOf(goals, rec.Previous) {
+		if _, inNew := goals[box]; !inNew {
+			// A box of the previous version that has no device any more
+			// has left the chassis (decommissioned): there is nothing to
+			// empty or restore on it, so the transaction forgets it.
+			if _, err := c.devs.Device(box); errors.Is(err, ErrUnknownBox) {
+				continue
+			}
+		}
 		rec.Goals[box] = orEmpty(box, goals[box])
 	}
 	log := c.log.With("op", rec.ID)
@@ -669,13 +677,14 @@ func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger
 	return len(failed) == 0
 }
 
-// parallel runs f for every box of rec.Goals and rec.Previous at once, each
-// bounded by timeout, and returns the reason of each box that failed.
+// parallel runs f for every box of rec.Goals at once (which holds every box
+// of rec.Previous too, but for boxes that left the chassis), each bounded
+// by timeout, and returns the reason of each box that failed.
 func (c *Coordinator) parallel(ctx context.Context, rec *Record, timeout time.Duration, f func(context.Context, string, Device) error) map[string]string {
 	var mu sync.Mutex
 	reasons := map[string]string{}
 	var wg sync.WaitGroup
-	for _, box := range boxesOf(rec.Goals, rec.Previous) {
+	for _, box := range boxesOf(rec.Goals) {
 		wg.Go(func() {
 			dev, err := c.devs.Device(box)
 			if err == nil {

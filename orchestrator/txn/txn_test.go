@@ -248,3 +248,31 @@ func TestCommitInvalid(t *testing.T) {
 		t.Errorf("history = %v, want empty", h)
 	}
 }
+
+// TestDecommissionedBoxIsForgotten: once a box has no device (it was
+// decommissioned), the next commit leaves it out instead of failing to
+// empty it.
+func TestDecommissionedBoxIsForgotten(t *testing.T) {
+	b := txntest.StartBed(t, 2)
+	ctx := txntest.Ctx(t)
+	c := newCoord(t, b)
+	v1 := b.Compile(t, 1, routes)
+	if _, err := c.Commit(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	var gone string
+	for box := range v1 {
+		gone = box
+		break
+	}
+	delete(b.Devs, gone)
+	v2 := b.Compile(t, 2, routes)
+	delete(v2, gone)
+	r, err := c.Commit(ctx, v2)
+	if err != nil {
+		t.Fatalf("commit after decommissioning %s: %v", gone, err)
+	}
+	if _, ok := r.Changes[gone]; ok {
+		t.Fatalf("the commit touched the decommissioned box %s", gone)
+	}
+}
