@@ -47,6 +47,7 @@ type options struct {
 	logOpts    []logbook.Option
 	txnOpts    []txn.Option
 	invOpts    []inventory.Option
+	svc        serviceOptions
 }
 
 // Option configures New.
@@ -118,6 +119,9 @@ type conn struct {
 	dev    driver.Device
 	cancel context.CancelFunc
 	done   chan struct{}
+	svc    *services // set when the services follow the box
+	// watched: the monitor reads the device's events (not watch).
+	watched bool
 }
 
 // Orchestrator makes the registered boxes behave as one chassis: it keeps
@@ -135,6 +139,7 @@ type Orchestrator struct {
 	rec     *reconcile.Reconciler
 	bus     *events.Bus
 	book    *logbook.Log
+	svc     *services
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -235,6 +240,9 @@ func New(ctx context.Context, st store.Store, drivers *driver.Registry, opts ...
 		return nil, err
 	}
 	orc.wg.Go(func() { _ = book.Consume(bg, bus, events.Filter{}) })
+	if err := orc.startServices(); err != nil {
+		return fail(err)
+	}
 
 	tops := []txn.Option{txn.WithLogger(logger), txn.WithBoxTimeout(o.boxTimeout)}
 	rops := []reconcile.Option{reconcile.WithLogger(logger), reconcile.WithTimeout(o.boxTimeout),
@@ -347,8 +355,14 @@ func (o *Orchestrator) attach(b inventory.Box, dev driver.Device, log *slog.Logg
 	if old != nil {
 		old.stop()
 	}
+	c.svc = o.svc
+	c.watched = o.svc.attach(ctx, c)
 	go func() {
 		defer close(c.done)
+		if c.watched {
+			<-ctx.Done()
+			return
+		}
 		o.watch(ctx, c)
 	}()
 	log.Info("box attached", logbook.AttrModule, b.Module, "serial", b.Serial, "name", b.Spec.Name)
@@ -358,6 +372,7 @@ func (o *Orchestrator) attach(b inventory.Box, dev driver.Device, log *slog.Logg
 // stop ends the watcher of c and closes its device.
 func (c *conn) stop() {
 	c.cancel()
+	c.svc.detach(c, c.watched)
 	_ = c.dev.Close()
 	<-c.done
 }
@@ -597,16 +612,22 @@ func (o *Orchestrator) Compile(ctx context.Context, cfg *goal.Config) (map[strin
 // to every box as one transaction (txn.Coordinator.Commit): all boxes get
 // the new version, or all keep the current one and the error is a
 // *txn.AbortError. The result's ID is the operation ID, in every request
-// sent and every log line; a Committed or Aborted event reports it.
+// sent and every log line; a Committed or Aborted event reports it. With
+// WithReroute, the group members on ports that are down are left out of
+// what is committed (the Committed event's reason names the ports), and
+// cfg is kept for the reroutes that follow.
 func (o *Orchestrator) Commit(ctx context.Context, cfg *goal.Config, opts ...txn.CommitOption) (*txn.Result, error) {
 	if err := o.check(); err != nil {
 		return nil, err
+	}
+	if o.svc != nil && o.o.svc.reroute {
+		return o.svc.commit(ctx, cfg, opts...)
 	}
 	goals, err := o.Compile(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return o.commit("commit", func() (*txn.Result, error) { return o.coord.Commit(ctx, goals, opts...) })
+	return o.commit("commit", "", func() (*txn.Result, error) { return o.coord.Commit(ctx, goals, opts...) })
 }
 
 // Rollback commits the goals of committed version n as a new transaction
@@ -615,17 +636,28 @@ func (o *Orchestrator) Rollback(ctx context.Context, n int64) (*txn.Result, erro
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	return o.commit("rollback to version "+strconv.FormatInt(n, 10), func() (*txn.Result, error) { return o.coord.Rollback(ctx, n) })
+	if o.svc != nil && o.o.svc.reroute {
+		// The rolled-back version has no config to reroute from: reroutes
+		// wait for the next Commit.
+		o.svc.mu.Lock()
+		defer o.svc.mu.Unlock()
+		o.svc.configured, o.svc.applied = nil, nil
+	}
+	return o.commit("rollback to version "+strconv.FormatInt(n, 10), "", func() (*txn.Result, error) { return o.coord.Rollback(ctx, n) })
 }
 
-func (o *Orchestrator) commit(what string, f func() (*txn.Result, error)) (*txn.Result, error) {
+func (o *Orchestrator) commit(what, reason string, f func() (*txn.Result, error)) (*txn.Result, error) {
 	res, err := f()
 	var ae *txn.AbortError
 	switch {
 	case err == nil:
 		o.log.Info(what+": committed", logbook.AttrOp, res.ID, "version", res.Version)
+		attrs := map[string]string{"version": strconv.FormatInt(res.Version, 10)}
+		if reason != "" {
+			attrs[events.AttrReason] = reason
+		}
 		o.publish(events.Event{Kind: events.Committed, OpID: res.ID,
-			Attrs:   map[string]string{"version": strconv.FormatInt(res.Version, 10)},
+			Attrs:   attrs,
 			Message: fmt.Sprintf("%s: version %d committed", what, res.Version)})
 		return res, nil
 	case errors.As(err, &ae):
@@ -716,6 +748,7 @@ func (o *Orchestrator) Close() error {
 	o.mu.Unlock()
 	o.cancel()
 	o.wg.Wait()
+	o.svc.close()
 	for _, c := range conns {
 		c.stop()
 	}

@@ -1,0 +1,535 @@
+package orchestrator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/p4fabric/fabric/orchestrator/events"
+	"github.com/p4fabric/fabric/orchestrator/goal"
+	"github.com/p4fabric/fabric/orchestrator/inventory"
+	"github.com/p4fabric/fabric/orchestrator/logbook"
+	"github.com/p4fabric/fabric/orchestrator/monitor"
+	"github.com/p4fabric/fabric/orchestrator/timesync"
+	"github.com/p4fabric/fabric/orchestrator/txn"
+	"github.com/p4fabric/fabric/pipeline/objective"
+)
+
+// serviceOptions are the options of the chassis services (services.go).
+type serviceOptions struct {
+	monitor  bool
+	monOpts  []monitor.Option
+	reroute  bool
+	timesync bool
+	tsOpts   []timesync.Option
+}
+
+// WithMonitor watches every box the orchestrator keeps open with
+// orchestrator/monitor: port up/down (gNMI ON_CHANGE), connection and
+// mastership changes are published on the event bus (and so reach the
+// logbook), and the boxes' system messages go to the logbook. The monitor
+// then reads the devices' connection events in place of the orchestrator;
+// a BoxConnected event still triggers a reconcile pass of the box. opts
+// are passed to monitor.New after the orchestrator's logger.
+func WithMonitor(opts ...monitor.Option) Option {
+	return func(o *options) {
+		o.svc.monitor = true
+		o.svc.monOpts = append(o.svc.monOpts, opts...)
+	}
+}
+
+// WithReroute reroutes ECMP traffic around ports that go down, as ONOS
+// reroutes intents (it implies WithMonitor). A member of a next-hop group
+// (a next-hop-group objective, or a route's inline group) of module M
+// leaves through chassis interface eth-M/0/<its next hop's port>. When
+// such an interface goes down (PortDown), the orchestrator commits a new
+// version of the config last committed with Commit without those members;
+// when it comes back up (PortUp), it commits the config again with them.
+// A group never loses its last member: it is left as configured and a
+// warning is logged. The Committed events of these commits carry the
+// reason (events.AttrReason: the ports whose state changed since the last
+// commit, "port-down eth-1/0/1, port-down eth-3/0/1" / "port-up ..."). A
+// reroute that fails (Aborted event) is tried again at the next port
+// event. Port states come from the monitor (Monitor.Ports); ports already
+// down when a box is watched count, but reroute nothing until a port
+// event or the next Commit. After Rollback, nothing is rerouted until the
+// next Commit.
+func WithReroute() Option {
+	return func(o *options) {
+		o.svc.monitor = true
+		o.svc.reroute = true
+	}
+}
+
+// WithTimeSync follows every box's clock with a timesync.Service (gNOI
+// system Time through the box's device, gNMI for its NTP config): the
+// service's alarms are published as TimeAlarmRaised / TimeAlarmCleared
+// events, and its estimates set the boxes' offsets in the logbook
+// (logbook.Log.SetOffset), so that the merged log reads in corrected time.
+// The service is started at New (it serves SNTP, see
+// timesync.WithListenAddr) and closed at Close; TimeSync returns it. opts
+// are passed to timesync.New after the orchestrator's own.
+func WithTimeSync(opts ...timesync.Option) Option {
+	return func(o *options) {
+		o.svc.timesync = true
+		o.svc.tsOpts = append(o.svc.tsOpts, opts...)
+	}
+}
+
+// portKey names one port of the chassis.
+type portKey struct {
+	module uint32
+	port   uint32
+}
+
+// services runs the chassis services of one orchestrator.
+type services struct {
+	o   *Orchestrator
+	mon *monitor.Monitor
+	ts  *timesync.Service
+
+	// mu serialises Commit and reroutes and guards what follows.
+	mu         sync.Mutex
+	configured []byte           // YAML of the config last committed with Commit
+	applied    []byte           // YAML of the config last committed (Commit or reroute)
+	down       map[portKey]bool // ports down when the config was last committed
+}
+
+// startServices starts the services opts ask for. It runs in New, after
+// the bus and before any box is attached.
+func (o *Orchestrator) startServices() error {
+	so := o.o.svc
+	s := &services{o: o, down: map[portKey]bool{}}
+	o.svc = s
+	if so.monitor {
+		m, err := monitor.New(o.bus, o.book, append([]monitor.Option{monitor.WithLogger(o.log)}, so.monOpts...)...)
+		if err != nil {
+			return fmt.Errorf("orchestrator: monitor: %w", err)
+		}
+		s.mon = m
+	}
+	if so.timesync {
+		ts, err := timesync.New(append([]timesync.Option{timesync.WithLogger(o.log), timesync.WithAlarm(s.alarm)}, so.tsOpts...)...)
+		if err != nil {
+			return fmt.Errorf("orchestrator: timesync: %w", err)
+		}
+		if err := ts.Start(o.ctx); err != nil {
+			_ = ts.Close()
+			return fmt.Errorf("orchestrator: timesync: %w", err)
+		}
+		s.ts = ts
+		o.wg.Go(s.offsets)
+	}
+	if s.mon != nil {
+		kinds := []events.Kind{events.BoxConnected}
+		if so.reroute {
+			kinds = append(kinds, events.PortDown, events.PortUp)
+		}
+		sub, err := o.bus.Subscribe(o.ctx, events.Filter{Kinds: kinds})
+		if err != nil {
+			return fmt.Errorf("orchestrator: subscribe: %w", err)
+		}
+		o.wg.Go(func() { s.loop(sub) })
+	}
+	return nil
+}
+
+// TimeSync returns the time-sync service (nil without WithTimeSync).
+func (o *Orchestrator) TimeSync() *timesync.Service {
+	if o.svc == nil {
+		return nil
+	}
+	return o.svc.ts
+}
+
+// Monitor returns the box monitor (nil without WithMonitor).
+func (o *Orchestrator) Monitor() *monitor.Monitor {
+	if o.svc == nil {
+		return nil
+	}
+	return o.svc.mon
+}
+
+// closeServices stops the services; the boxes' devices are still open.
+func (s *services) close() {
+	if s == nil {
+		return
+	}
+	if s.mon != nil {
+		_ = s.mon.Close()
+	}
+	if s.ts != nil {
+		_ = s.ts.Close()
+	}
+}
+
+// attach starts the services of a box just attached. It reports whether
+// the monitor watches the box (and reads its device's events).
+func (s *services) attach(ctx context.Context, c *conn) bool {
+	if s == nil {
+		return false
+	}
+	b := c.box
+	if s.ts != nil {
+		s.addClock(b, c)
+	}
+	if s.mon == nil {
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.o.o.boxTimeout)
+	defer cancel()
+	err := s.mon.Watch(wctx, monitor.Box{Name: b.Spec.Name, Serial: b.Serial, Module: b.Module, Device: c.dev})
+	if err != nil {
+		s.o.log.Warn("monitor: watch failed", logbook.AttrModule, b.Module, "serial", b.Serial, "err", err)
+		return false
+	}
+	return true
+}
+
+// detach stops the services of a box whose device is about to close.
+func (s *services) detach(c *conn, watched bool) {
+	if s == nil {
+		return
+	}
+	if watched {
+		_ = s.mon.Unwatch(c.box.Serial)
+	}
+	if s.ts != nil {
+		_ = s.ts.Remove(c.box.Serial)
+	}
+}
+
+func (s *services) addClock(b inventory.Box, c *conn) {
+	tc, err := c.dev.GNOI()
+	if err != nil {
+		s.o.log.Warn("timesync: box has no gNOI", logbook.AttrModule, b.Module, "serial", b.Serial, "err", err)
+		return
+	}
+	box := timesync.Box{Name: b.Serial, Module: b.Module, Time: tc}
+	if gc, err := c.dev.GNMI(); err == nil {
+		box.Config = gc
+	}
+	if err := s.ts.Add(box); err != nil {
+		s.o.log.Warn("timesync: add box", logbook.AttrModule, b.Module, "serial", b.Serial, "err", err)
+	}
+}
+
+// alarm publishes a time-sync alarm.
+func (s *services) alarm(a timesync.Alarm) {
+	kind := events.TimeAlarmCleared
+	if a.Raised {
+		kind = events.TimeAlarmRaised
+	}
+	s.o.publish(events.Event{Kind: kind, Module: a.Module, Serial: a.Box, ObservedTime: a.Time,
+		Attrs: map[string]string{
+			"offset": a.Offset.String(), "error-bound": a.ErrorBound.String(),
+			"threshold": a.Threshold.String(), "drift-ppm": strconv.FormatFloat(a.DriftPPM, 'f', 3, 64),
+		},
+		Message: a.Message})
+}
+
+// offsetPeriod is how often the time-sync estimates are copied to the
+// logbook.
+const offsetPeriod = 100 * time.Millisecond
+
+// offsets copies the time-sync estimates to the logbook's offsets.
+func (s *services) offsets() {
+	t := time.NewTicker(offsetPeriod)
+	defer t.Stop()
+	last := map[uint32]timesync.Estimate{}
+	for {
+		select {
+		case <-s.o.ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, e := range s.ts.Snapshot() {
+			if e.Module == 0 || e.Samples == 0 {
+				continue
+			}
+			if p, ok := last[e.Module]; ok && p.Offset == e.Offset && p.ErrorBound == e.ErrorBound {
+				continue
+			}
+			if err := s.o.book.SetOffset(e.Module, e.Offset, e.ErrorBound); err != nil {
+				s.o.log.Debug("logbook offset", logbook.AttrModule, e.Module, "err", err)
+				continue
+			}
+			last[e.Module] = e
+		}
+	}
+}
+
+// loop handles the events the services follow.
+func (s *services) loop(sub *events.Subscription) {
+	defer sub.Cancel()
+	for {
+		var batch []events.Event
+		select {
+		case <-s.o.ctx.Done():
+			return
+		case e, ok := <-sub.C():
+			if !ok {
+				return
+			}
+			batch = append(batch, e)
+		}
+		// Take what else is queued: both ends of a link go down together.
+	more:
+		for {
+			select {
+			case e, ok := <-sub.C():
+				if !ok {
+					break more
+				}
+				batch = append(batch, e)
+			default:
+				break more
+			}
+		}
+		ports := false
+		for _, e := range batch {
+			switch e.Kind {
+			case events.BoxConnected:
+				s.o.rec.Trigger(e.Serial)
+			case events.PortDown, events.PortUp:
+				ports = true
+			}
+		}
+		if ports {
+			s.reroute()
+		}
+	}
+}
+
+// commit is Commit with reroute on: it commits cfg without the group
+// members on ports that are down now, and keeps cfg for the reroutes
+// that follow.
+func (s *services) commit(ctx context.Context, cfg *goal.Config, opts ...txn.CommitOption) (*txn.Result, error) {
+	y, err := cfg.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: commit: %w: %w", ErrInvalid, err)
+	}
+	// A reroute commits from the config Commit last committed: serialise
+	// the two.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	boxes, err := s.o.Boxes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	down, names := s.downPorts(boxes)
+	commitCfg, reason := cfg, ""
+	if len(names) > 0 {
+		commitCfg = Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] }, s.o.log)
+		reason = "ports down: " + strings.Join(names, ", ")
+	}
+	goals, err := s.o.Compile(ctx, commitCfg)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.o.commit("commit", reason, func() (*txn.Result, error) { return s.o.coord.Commit(ctx, goals, opts...) })
+	if err != nil {
+		return nil, err
+	}
+	s.configured, s.down = y, down
+	s.applied = nil
+	if applied, err := commitCfg.Marshal(); err == nil {
+		s.applied = applied
+	}
+	return res, nil
+}
+
+// downPorts returns the ports of boxes the monitor last saw down, and
+// their chassis interface names (sorted).
+func (s *services) downPorts(boxes []inventory.Box) (map[portKey]bool, []string) {
+	down := map[portKey]bool{}
+	var names []string
+	for _, b := range boxes {
+		ports, err := s.mon.Ports(b.Serial)
+		if err != nil {
+			continue // not watched: nothing known
+		}
+		for _, p := range ports {
+			if !p.Up {
+				down[portKey{b.Module, p.Port}] = true
+				names = append(names, inventory.FormatInterface(b.Module, p.Port))
+			}
+		}
+	}
+	slices.Sort(names)
+	return down, names
+}
+
+// reroute commits the configured config without the group members that
+// leave through ports that are down, unless the chassis has that already.
+func (s *services) reroute() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.configured == nil || s.o.check() != nil {
+		return
+	}
+	op := OpID()
+	log := s.o.log.With(logbook.AttrOp, op)
+	cfg, err := goal.Parse(s.configured)
+	if err != nil {
+		log.Warn("reroute: config", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.o.ctx, 4*s.o.o.boxTimeout)
+	defer cancel()
+	boxes, err := s.o.Boxes(ctx)
+	if err != nil {
+		log.Warn("reroute: boxes", "err", err)
+		return
+	}
+	down, _ := s.downPorts(boxes)
+	// The reason: the ports whose state changed since the last commit.
+	var changes []string
+	for k := range down {
+		if !s.down[k] {
+			changes = append(changes, "port-down "+inventory.FormatInterface(k.module, k.port))
+		}
+	}
+	for k := range s.down {
+		if !down[k] {
+			changes = append(changes, "port-up "+inventory.FormatInterface(k.module, k.port))
+		}
+	}
+	if len(changes) == 0 {
+		return
+	}
+	slices.Sort(changes)
+	reason := strings.Join(changes, ", ")
+	pruned := Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] }, log)
+	y, err := pruned.Marshal()
+	if err != nil {
+		log.Warn("reroute: config", "err", err)
+		return
+	}
+	if bytes.Equal(y, s.applied) {
+		s.down = down
+		log.Info("reroute: nothing to change", events.AttrReason, reason)
+		return
+	}
+	goals, err := s.o.Compile(ctx, pruned)
+	if err != nil {
+		log.Warn("reroute: compile", events.AttrReason, reason, "err", err)
+		return
+	}
+	res, err := s.o.commit("reroute", reason, func() (*txn.Result, error) {
+		return s.o.coord.Commit(ctx, goals, txn.WithComment("reroute: "+reason))
+	})
+	if err != nil {
+		log.Warn("reroute failed", events.AttrReason, reason, "err", err)
+		return
+	}
+	s.applied, s.down = y, down
+	log.Info("rerouted", events.AttrReason, reason, "version", res.Version, "txn", res.ID)
+}
+
+// Prune returns a copy of cfg where the next-hop groups of every box (the
+// next-hop-group objectives and the routes' inline groups, of the box's
+// role and module) lack the members whose next hop leaves through a port
+// down reports down (module, P4Runtime port). A group whose members would
+// all go is kept whole, and logged to log. Groups that change are written
+// to the module's section, where they replace the role's.
+func Prune(cfg *goal.Config, boxes []inventory.Box, down func(module, port uint32) bool, log *slog.Logger) *goal.Config {
+	y, err := cfg.Marshal()
+	if err != nil {
+		return cfg
+	}
+	out, err := goal.Parse(y)
+	if err != nil {
+		return cfg
+	}
+	for _, b := range boxes {
+		key := strconv.FormatUint(uint64(b.Module), 10)
+		var objs objective.List
+		if r, ok := out.Roles[string(b.Spec.Role)]; ok {
+			objs = append(objs, r.Objectives...)
+		}
+		mod, hasMod := out.Modules[key]
+		objs = append(objs, mod.Objectives...) // the module's come last and win
+		changed := map[string]objective.Objective{}
+		var order []string
+		for _, ob := range objs {
+			var p objective.Objective
+			switch x := objective.Value(ob).(type) {
+			case objective.NextHopGroup:
+				if g, ok := pruneGroup(&x, b.Module, down, log); ok {
+					p = *g
+				}
+			case objective.Route:
+				if x.Group != nil {
+					if g, ok := pruneGroup(x.Group, b.Module, down, log); ok {
+						x.Group = g
+						p = x
+					}
+				}
+			}
+			k := string(ob.Kind()) + "\x00" + ob.Key()
+			if p != nil {
+				if _, seen := changed[k]; !seen {
+					order = append(order, k)
+				}
+				changed[k] = p
+			} else if _, seen := changed[k]; seen {
+				// A later (module) objective with the same key, not pruned.
+				delete(changed, k)
+			}
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		if !hasMod {
+			mod = goal.Section{}
+		}
+		list := slices.Clone(mod.Objectives)
+		for _, k := range order {
+			p, ok := changed[k]
+			if !ok {
+				continue
+			}
+			i := slices.IndexFunc(list, func(ob objective.Objective) bool { return string(ob.Kind())+"\x00"+ob.Key() == k })
+			if i >= 0 {
+				list[i] = p
+			} else {
+				list = append(list, p)
+			}
+		}
+		mod.Objectives = list
+		if out.Modules == nil {
+			out.Modules = map[string]goal.Section{}
+		}
+		out.Modules[key] = mod
+	}
+	return out
+}
+
+// pruneGroup returns g without the members that leave through a port that
+// is down, and whether any went.
+func pruneGroup(g *objective.NextHopGroup, module uint32, down func(module, port uint32) bool, log *slog.Logger) (*objective.NextHopGroup, bool) {
+	var keep []objective.Weighted
+	for _, m := range g.Members {
+		if !down(module, m.NextHop.Port) {
+			keep = append(keep, m)
+		}
+	}
+	switch {
+	case len(keep) == len(g.Members):
+		return g, false
+	case len(keep) == 0:
+		if log != nil {
+			log.Warn("reroute: every member of a group is down; group left as configured",
+				logbook.AttrModule, module, "group", g.ID)
+		}
+		return g, false
+	}
+	return &objective.NextHopGroup{ID: g.ID, Members: keep}, true
+}
