@@ -20,7 +20,7 @@ import (
 	"github.com/p4fabric/fabric/pipeline"
 	"github.com/p4fabric/fabric/pipeline/fabric"
 	"github.com/p4fabric/fabric/pipeline/objective"
-	"github.com/p4fabric/fabric/testbed"
+	"github.com/p4fabric/fabric/testbed/pipelinetest"
 )
 
 var (
@@ -123,29 +123,7 @@ func union(t *testing.T, pl pipeline.Pipeliner, s *schema.Schema, objs []objecti
 
 func startSwitch(t *testing.T, info *schema.Schema) *client.Client {
 	t.Helper()
-	sw, err := testbed.NewSwitch(testbed.SwitchConfig{Name: "leaf1", DeviceID: 1, Ports: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sw.Stop)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, sw.Addr(), client.WithInsecure(), client.WithDeviceID(sw.DeviceID()),
-		client.WithElectionID(client.ElectionID{Low: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.WaitPrimary(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetPipeline(ctx, info.P4Info(), nil, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return pipelinetest.Start(t, info.P4Info(), nil)
 }
 
 // writeByRank inserts entities one rank after the other, one write per

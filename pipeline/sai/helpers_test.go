@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"testing"
-	"time"
 
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -16,7 +15,7 @@ import (
 	"github.com/p4fabric/fabric/pipeline"
 	"github.com/p4fabric/fabric/pipeline/objective"
 	"github.com/p4fabric/fabric/pipeline/sai"
-	"github.com/p4fabric/fabric/testbed"
+	"github.com/p4fabric/fabric/testbed/pipelinetest"
 )
 
 func saiInfo() *p4configv1.P4Info { return p4infos.MustInfo("sai-middleblock") }
@@ -87,50 +86,16 @@ func supported() []objective.Objective {
 	}
 }
 
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t testing.TB) context.Context { return pipelinetest.Context(t) }
 
 // startSwitch starts an emulated switch with SAI-P4 middleblock's P4Info
 // and returns a primary client.
 func startSwitch(t *testing.T) *client.Client {
 	t.Helper()
-	sw, err := testbed.NewSwitch(testbed.SwitchConfig{Name: "sai", DeviceID: 1, Ports: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sw.Stop)
-	ctx := testCtx(t)
-	c, err := client.Dial(ctx, sw.Addr(), client.WithInsecure(), client.WithDeviceID(1), client.WithElectionID(client.ElectionID{Low: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.WaitPrimary(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetPipeline(ctx, saiInfo(), []byte("emulated"), p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return pipelinetest.Start(t, saiInfo(), []byte("emulated"))
 }
 
-// readAll reads every table entry and multicast group back.
-func readAll(t *testing.T, c *client.Client) []*p4v1.Entity {
-	t.Helper()
-	got, err := c.ReadAll(testCtx(t),
-		&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}},
-		&p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-			Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
+// readAll reads everything the switch holds back.
+func readAll(t *testing.T, c *client.Client) []*p4v1.Entity { return pipelinetest.ReadAll(t, c) }
 
 func clone(e *p4v1.Entity) *p4v1.Entity { return proto.Clone(e).(*p4v1.Entity) }
