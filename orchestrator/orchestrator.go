@@ -631,8 +631,8 @@ func (o *Orchestrator) Commit(ctx context.Context, cfg *goal.Config, opts ...txn
 }
 
 // Rollback commits the goals of committed version n as a new transaction
-// (and version).
-func (o *Orchestrator) Rollback(ctx context.Context, n int64) (*txn.Result, error) {
+// (and version). opts are as Commit's (txn.WithID, txn.WithProgress).
+func (o *Orchestrator) Rollback(ctx context.Context, n int64, opts ...txn.CommitOption) (*txn.Result, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
@@ -643,7 +643,7 @@ func (o *Orchestrator) Rollback(ctx context.Context, n int64) (*txn.Result, erro
 		defer o.svc.mu.Unlock()
 		o.svc.configured, o.svc.applied = nil, nil
 	}
-	return o.commit("rollback to version "+strconv.FormatInt(n, 10), "", func() (*txn.Result, error) { return o.coord.Rollback(ctx, n) })
+	return o.commit("rollback to version "+strconv.FormatInt(n, 10), "", func() (*txn.Result, error) { return o.coord.Rollback(ctx, n, opts...) })
 }
 
 func (o *Orchestrator) commit(what, reason string, f func() (*txn.Result, error)) (*txn.Result, error) {

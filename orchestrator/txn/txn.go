@@ -86,6 +86,29 @@ type Record struct {
 
 	// goalsJSON and prevJSON cache the encoded goals during a Commit.
 	goalsJSON, prevJSON json.RawMessage
+	// progress is WithProgress's callback.
+	progress func(Progress)
+}
+
+// Phase names a step of a Commit that Progress reports.
+type Phase string
+
+// Phases of a Commit, in order; PhaseRestore only when a box failed.
+const (
+	PhasePrepare Phase = "prepare"
+	PhaseApply   Phase = "apply"
+	PhaseRestore Phase = "restore"
+)
+
+// Progress reports that one box finished a phase of a Commit: Done of
+// Total boxes have finished it; Err is the box's failure, if any.
+type Progress struct {
+	ID    string
+	Phase Phase
+	Box   string
+	Done  int
+	Total int
+	Err   error
 }
 
 type recordAlias Record
@@ -420,6 +443,26 @@ type CommitOption func(*Record)
 // WithComment describes the transaction in the journal and history.
 func WithComment(s string) CommitOption { return func(r *Record) { r.Comment = s } }
 
+// WithID gives the transaction its operation ID instead of a new one, so
+// that a caller can hand the ID out before the commit ends (fabricd's
+// asynchronous Commit). An empty id is ignored. The ID must be unique: a
+// transaction of the same ID already journaled makes Commit fail with
+// ErrConflict.
+func WithID(id string) CommitOption {
+	return func(r *Record) {
+		if id != "" {
+			r.ID = id
+		}
+	}
+}
+
+// WithProgress calls f each time a box finishes a phase of the Commit (a
+// progress bar over many boxes). f is called from the boxes' goroutines,
+// one call at a time, and must not block.
+func WithProgress(f func(Progress)) CommitOption {
+	return func(r *Record) { r.progress = f }
+}
+
 // Commit applies goals (a goal per box, keyed by box name: the whole
 // chassis; a box of the current version missing here gets an empty goal) to
 // every box, all or nothing. It journals the transaction PREPARED, checks
@@ -493,7 +536,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
 	res, err := c.st.Txn(ctx, store.Txn{
-		If:   []store.Compare{store.Missing(c.keyPending()), curKey},
+		If:   []store.Compare{store.Missing(c.keyPending()), curKey, store.Missing(c.keyTxn(rec.ID))},
 		Then: []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpPut(c.keyPending(), []byte(rec.ID))},
 	})
 	if err != nil {
@@ -507,7 +550,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	// Prepare: VERIFY new pipeconfs.
 	var runMu sync.Mutex
 	running := map[string]bool{}
-	if reasons := c.parallel(ctx, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
+	if reasons := c.parallel(ctx, PhasePrepare, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
 		runs, err := c.verify(ctx, dev, rec.Goals[box])
 		runMu.Lock()
 		running[box] = runs
@@ -537,7 +580,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	applyCtx, cancelApply := context.WithCancel(ctx)
 	defer cancelApply()
 	abandoned := false
-	reasons := c.parallel(applyCtx, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
+	reasons := c.parallel(applyCtx, PhaseApply, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
 		runMu.Lock()
 		runs := running[box]
 		runMu.Unlock()
@@ -582,13 +625,13 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 }
 
 // Rollback commits the goals of version n as a new transaction (and
-// version).
-func (c *Coordinator) Rollback(ctx context.Context, n int64) (*Result, error) {
+// version); opts apply after the rollback's own comment.
+func (c *Coordinator) Rollback(ctx context.Context, n int64, opts ...CommitOption) (*Result, error) {
 	v, err := c.Version(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	return c.Commit(ctx, v.Goals, WithComment(fmt.Sprintf("rollback to version %d", n)))
+	return c.Commit(ctx, v.Goals, append([]CommitOption{WithComment(fmt.Sprintf("rollback to version %d", n))}, opts...)...)
 }
 
 // Recover resolves a transaction a coordinator left PREPARED or APPLYING
@@ -653,7 +696,7 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 // until the restore timeout. It records the boxes it could not restore.
 func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger) bool {
 	ctx = context.WithoutCancel(ctx)
-	failed := c.parallel(ctx, rec, c.restoreTimeout, func(ctx context.Context, box string, dev Device) error {
+	failed := c.parallel(ctx, PhaseRestore, rec, c.restoreTimeout, func(ctx context.Context, box string, dev Device) error {
 		wait := 50 * time.Millisecond
 		for {
 			_, err := Sync(ctx, box, dev, orEmpty(box, rec.Previous[box]), []*goal.Goal{rec.Goals[box]}, SyncOptions{Pipeconfs: c.pcs, Logger: log})
@@ -680,11 +723,13 @@ func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger
 // parallel runs f for every box of rec.Goals at once (which holds every box
 // of rec.Previous too, but for boxes that left the chassis), each bounded
 // by timeout, and returns the reason of each box that failed.
-func (c *Coordinator) parallel(ctx context.Context, rec *Record, timeout time.Duration, f func(context.Context, string, Device) error) map[string]string {
+func (c *Coordinator) parallel(ctx context.Context, phase Phase, rec *Record, timeout time.Duration, f func(context.Context, string, Device) error) map[string]string {
 	var mu sync.Mutex
 	reasons := map[string]string{}
 	var wg sync.WaitGroup
-	for _, box := range boxesOf(rec.Goals) {
+	boxes := boxesOf(rec.Goals)
+	done := 0
+	for _, box := range boxes {
 		wg.Go(func() {
 			dev, err := c.devs.Device(box)
 			if err == nil {
@@ -692,10 +737,14 @@ func (c *Coordinator) parallel(ctx context.Context, rec *Record, timeout time.Du
 				err = f(bctx, box, dev)
 				cancel()
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				mu.Lock()
 				reasons[box] = err.Error()
-				mu.Unlock()
+			}
+			done++
+			if rec.progress != nil {
+				rec.progress(Progress{ID: rec.ID, Phase: phase, Box: box, Done: done, Total: len(boxes), Err: err})
 			}
 		})
 	}

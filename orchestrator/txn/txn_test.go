@@ -276,3 +276,39 @@ func TestDecommissionedBoxIsForgotten(t *testing.T) {
 		t.Fatalf("the commit touched the decommissioned box %s", gone)
 	}
 }
+
+// TestCommitIDAndProgress: WithID names the transaction (a second commit of
+// the same ID is a conflict), and WithProgress reports every box of every
+// phase, Done counting up to Total.
+func TestCommitIDAndProgress(t *testing.T) {
+	const n = 3
+	b := txntest.StartBed(t, n)
+	ctx := txntest.Ctx(t)
+	c := newCoord(t, b)
+	var seen []txn.Progress
+	res, err := c.Commit(ctx, b.Compile(t, 1, routes), txn.WithID("op-given"),
+		txn.WithProgress(func(p txn.Progress) { seen = append(seen, p) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ID != "op-given" {
+		t.Errorf("ID = %q, want op-given", res.ID)
+	}
+	want := map[txn.Phase]int{txn.PhasePrepare: n, txn.PhaseApply: n}
+	got := map[txn.Phase]int{}
+	for _, p := range seen {
+		got[p.Phase]++
+		if p.ID != "op-given" || p.Total != n || p.Done != got[p.Phase] || p.Err != nil {
+			t.Errorf("progress %+v: want ID op-given, Total %d, Done %d, no error", p, n, got[p.Phase])
+		}
+	}
+	for ph, w := range want {
+		if got[ph] != w {
+			t.Errorf("%d %s reports, want %d", got[ph], ph, w)
+		}
+	}
+	if _, err := c.Commit(ctx, b.Compile(t, 2, routes), txn.WithID("op-given")); !errors.Is(err, txn.ErrConflict) {
+		t.Errorf("commit with a used ID: err = %v, want ErrConflict", err)
+	}
+	b.Expect(t, b.Compile(t, 1, routes))
+}
