@@ -623,11 +623,15 @@ func (o *Orchestrator) Commit(ctx context.Context, cfg *goal.Config, opts ...txn
 	if o.svc != nil && o.o.svc.reroute {
 		return o.svc.commit(ctx, cfg, opts...)
 	}
+	y, err := cfg.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: commit: %w: %w", ErrInvalid, err)
+	}
 	goals, err := o.Compile(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return o.commit("commit", "", func() (*txn.Result, error) { return o.coord.Commit(ctx, goals, opts...) })
+	return o.commit("commit", "", y, func() (*txn.Result, error) { return o.coord.Commit(ctx, goals, opts...) })
 }
 
 // Rollback commits the goals of committed version n as a new transaction
@@ -643,14 +647,26 @@ func (o *Orchestrator) Rollback(ctx context.Context, n int64, opts ...txn.Commit
 		defer o.svc.mu.Unlock()
 		o.svc.configured, o.svc.applied = nil, nil
 	}
-	return o.commit("rollback to version "+strconv.FormatInt(n, 10), "", func() (*txn.Result, error) { return o.coord.Rollback(ctx, n, opts...) })
+	y, err := o.configYAML(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return o.commit("rollback to version "+strconv.FormatInt(n, 10), "", y, func() (*txn.Result, error) { return o.coord.Rollback(ctx, n, opts...) })
 }
 
-func (o *Orchestrator) commit(what, reason string, f func() (*txn.Result, error)) (*txn.Result, error) {
+// commit runs f, a commit of the config whose YAML is cfg (nil: not
+// known), and reports its outcome in the log and on the bus; a committed
+// version's config is saved (Config).
+func (o *Orchestrator) commit(what, reason string, cfg []byte, f func() (*txn.Result, error)) (*txn.Result, error) {
 	res, err := f()
 	var ae *txn.AbortError
 	switch {
 	case err == nil:
+		if cfg != nil {
+			if err := o.saveConfig(res.Version, cfg); err != nil {
+				o.log.Warn(what+": config not saved", logbook.AttrOp, res.ID, "version", res.Version, "err", err)
+			}
+		}
 		o.log.Info(what+": committed", logbook.AttrOp, res.ID, "version", res.Version)
 		attrs := map[string]string{"version": strconv.FormatInt(res.Version, 10)}
 		if reason != "" {

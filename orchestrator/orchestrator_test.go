@@ -14,6 +14,7 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/inventory"
 	"github.com/p4fabric/fabric/orchestrator/logbook"
+	"github.com/p4fabric/fabric/orchestrator/store"
 	"github.com/p4fabric/fabric/orchestrator/store/bolt"
 	"github.com/p4fabric/fabric/orchestrator/txn"
 )
@@ -416,4 +417,64 @@ func TestUnreachableAtStart(t *testing.T) {
 		t.Errorf("drift event %v %v, want %s replayed", e, e.Attrs, serial)
 	}
 	expect(t, o2, cur.Goals)
+}
+
+// TestConfigTransactionConnected: every version keeps the config it was
+// committed from (a rollback the config of the version it restores), the
+// journal answers for a commit's operation ID, and Connected follows
+// registration.
+func TestConfigTransactionConnected(t *testing.T) {
+	b := startBed(t)
+	ctx := testCtx(t)
+	o := b.open(t)
+	boxes := b.registerAll(t, o)
+	for _, box := range boxes {
+		if !o.Connected(box.Serial) {
+			t.Errorf("box %s: not connected after Register", box.Serial)
+		}
+	}
+	if o.Connected("no-such-serial") {
+		t.Error("unknown serial reported connected")
+	}
+	if _, _, err := o.Config(ctx, 0); !errors.Is(err, txn.ErrNoVersion) {
+		t.Errorf("Config before any commit: err = %v, want ErrNoVersion", err)
+	}
+	var ids []string
+	for v := 1; v <= 2; v++ {
+		res, err := o.Commit(ctx, config(t, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.ID)
+	}
+	if _, err := o.Rollback(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ ask, want, cfg int64 }{{0, 3, 1}, {1, 1, 1}, {2, 2, 2}, {3, 3, 1}} {
+		got, n, err := o.Config(ctx, tt.ask)
+		if err != nil {
+			t.Fatalf("Config(%d): %v", tt.ask, err)
+		}
+		want, _ := config(t, int(tt.cfg)).Marshal()
+		have, _ := got.Marshal()
+		if n != tt.want || string(have) != string(want) {
+			t.Errorf("Config(%d) = version %d, config of v%d? %v; want version %d with the config of v%d", tt.ask, n, tt.cfg, string(have) == string(want), tt.want, tt.cfg)
+		}
+	}
+	if _, _, err := o.Config(ctx, 9); !errors.Is(err, txn.ErrNoVersion) {
+		t.Errorf("Config(9): err = %v, want ErrNoVersion", err)
+	}
+	rec, err := o.Transaction(ctx, ids[1])
+	if err != nil || rec.State != txn.Committed || rec.Version != 2 {
+		t.Errorf("Transaction(%s) = %+v, %v; want committed version 2", ids[1], rec, err)
+	}
+	if _, err := o.Transaction(ctx, "op-unknown"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Transaction(unknown): err = %v, want store.ErrNotFound", err)
+	}
+	if _, err := o.Decommission(ctx, boxes[0].Serial); err != nil {
+		t.Fatal(err)
+	}
+	if o.Connected(boxes[0].Serial) {
+		t.Error("decommissioned box still connected")
+	}
 }

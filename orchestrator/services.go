@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/p4fabric/fabric/orchestrator/discovery"
 	"github.com/p4fabric/fabric/orchestrator/events"
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/inventory"
@@ -91,8 +92,9 @@ type portKey struct {
 // services runs the chassis services of one orchestrator.
 type services struct {
 	o   *Orchestrator
-	mon *monitor.Monitor
-	ts  *timesync.Service
+	mon  *monitor.Monitor
+	ts   *timesync.Service
+	disc *discovery.Discovery
 
 	// mu serialises Commit and reroutes and guards what follows.
 	mu         sync.Mutex
@@ -146,6 +148,17 @@ func (o *Orchestrator) TimeSync() *timesync.Service {
 		return nil
 	}
 	return o.svc.ts
+}
+
+// Links returns the links between boxes that link discovery knows now
+// (nil without WithDiscovery), sorted. An endpoint's Device is the box's
+// module ID in decimal; inventory.FormatInterface names its port
+// chassis-wide.
+func (o *Orchestrator) Links() []discovery.Link {
+	if o.svc == nil || o.svc.disc == nil {
+		return nil
+	}
+	return o.svc.disc.Links()
 }
 
 // Monitor returns the box monitor (nil without WithMonitor).
@@ -333,7 +346,7 @@ func (s *services) commit(ctx context.Context, cfg *goal.Config, opts ...txn.Com
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.o.commit("commit", reason, func() (*txn.Result, error) { return s.o.coord.Commit(ctx, goals, opts...) })
+	res, err := s.o.commit("commit", reason, y, func() (*txn.Result, error) { return s.o.coord.Commit(ctx, goals, opts...) })
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +435,7 @@ func (s *services) reroute() {
 		log.Warn("reroute: compile", events.AttrReason, reason, "err", err)
 		return
 	}
-	res, err := s.o.commit("reroute", reason, func() (*txn.Result, error) {
+	res, err := s.o.commit("reroute", reason, s.configured, func() (*txn.Result, error) {
 		return s.o.coord.Commit(ctx, goals, txn.WithComment("reroute: "+reason))
 	})
 	if err != nil {
