@@ -91,7 +91,7 @@ type portKey struct {
 
 // services runs the chassis services of one orchestrator.
 type services struct {
-	o   *Orchestrator
+	o    *Orchestrator
 	mon  *monitor.Monitor
 	ts   *timesync.Service
 	disc *discovery.Discovery
