@@ -597,6 +597,10 @@ func (o *Orchestrator) Compile(ctx context.Context, cfg *goal.Config) (map[strin
 		}
 		gb = append(gb, x)
 	}
+	cfg, err = o.withPunt(cfg, boxes)
+	if err != nil {
+		return nil, err
+	}
 	copts := []goal.Option{goal.WithResolver(resolver{ctx, o.inv})}
 	if o.o.pipeconfs != nil {
 		copts = append(copts, goal.WithPipeconfs(o.o.pipeconfs))

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/metadata"
+
+	"github.com/p4fabric/fabric/internal/backoff"
 	"github.com/p4fabric/fabric/orchestrator/discovery"
 	"github.com/p4fabric/fabric/orchestrator/events"
 	"github.com/p4fabric/fabric/orchestrator/goal"
@@ -24,11 +27,14 @@ import (
 
 // serviceOptions are the options of the chassis services (services.go).
 type serviceOptions struct {
-	monitor  bool
-	monOpts  []monitor.Option
-	reroute  bool
-	timesync bool
-	tsOpts   []timesync.Option
+	monitor   bool
+	monOpts   []monitor.Option
+	reroute   bool
+	timesync  bool
+	tsOpts    []timesync.Option
+	noNTP     bool
+	discovery bool
+	discOpts  []discovery.Option
 }
 
 // WithMonitor watches every box the orchestrator keeps open with
@@ -74,14 +80,30 @@ func WithReroute() Option {
 // events, and its estimates set the boxes' offsets in the logbook
 // (logbook.Log.SetOffset), so that the merged log reads in corrected time.
 // The service is started at New (it serves SNTP, see
-// timesync.WithListenAddr) and closed at Close; TimeSync returns it. opts
-// are passed to timesync.New after the orchestrator's own.
+// timesync.WithListenAddr) and closed at Close; TimeSync returns it. Every
+// box is configured to take its time from that SNTP server unless
+// WithNTPConfig(false) says otherwise. opts are passed to timesync.New
+// after the orchestrator's own.
 func WithTimeSync(opts ...timesync.Option) Option {
 	return func(o *options) {
 		o.svc.timesync = true
 		o.svc.tsOpts = append(o.svc.tsOpts, opts...)
 	}
 }
+
+// WithNTPConfig says whether WithTimeSync configures every box's NTP
+// client to the chassis time source (default true). When it does, each box
+// gets, as soon as it is attached, the chassis's SNTP server as its only NTP
+// server (timesync.Service.ConfigureNTP: one gNMI Set of /system/ntp, read
+// back and verified); a box that refuses is logged and tried again a few
+// times with backoff. Turn it off where the boxes keep time by other means
+// and the orchestrator should only watch their clocks.
+func WithNTPConfig(on bool) Option {
+	return func(o *options) { o.svc.noNTP = !on }
+}
+
+// ntpAttempts bounds the tries to configure one box's NTP.
+const ntpAttempts = 5
 
 // portKey names one port of the chassis.
 type portKey struct {
@@ -98,16 +120,21 @@ type services struct {
 
 	// mu serialises Commit and reroutes and guards what follows.
 	mu         sync.Mutex
-	configured []byte           // YAML of the config last committed with Commit
-	applied    []byte           // YAML of the config last committed (Commit or reroute)
-	down       map[portKey]bool // ports down when the config was last committed
+	configured []byte             // YAML of the config last committed with Commit
+	applied    []byte             // YAML of the config last committed (Commit or reroute)
+	down       map[portKey]string // ports down when the config was last committed, and why
+
+	// linkMu guards the discovery's boxes and the ports of lost links.
+	linkMu sync.Mutex
+	linked map[string]linked // by discovery device ID (module)
+	lost   map[portKey]bool
 }
 
 // startServices starts the services opts ask for. It runs in New, after
 // the bus and before any box is attached.
 func (o *Orchestrator) startServices() error {
 	so := o.o.svc
-	s := &services{o: o, down: map[portKey]bool{}}
+	s := &services{o: o, down: map[portKey]string{}}
 	o.svc = s
 	if so.monitor {
 		m, err := monitor.New(o.bus, o.book, append([]monitor.Option{monitor.WithLogger(o.log)}, so.monOpts...)...)
@@ -128,10 +155,28 @@ func (o *Orchestrator) startServices() error {
 		s.ts = ts
 		o.wg.Go(s.offsets)
 	}
-	if s.mon != nil {
-		kinds := []events.Kind{events.BoxConnected}
-		if so.reroute {
+	if so.discovery {
+		d, err := discovery.New(append([]discovery.Option{discovery.WithLogger(o.log)}, so.discOpts...)...)
+		if err != nil {
+			return fmt.Errorf("orchestrator: discovery: %w", err)
+		}
+		s.disc = d
+		s.linked, s.lost = map[string]linked{}, map[portKey]bool{}
+		o.wg.Go(s.links)
+	}
+	if s.mon != nil || s.disc != nil {
+		var kinds []events.Kind
+		if s.mon != nil {
+			kinds = append(kinds, events.BoxConnected)
+		}
+		if so.reroute || s.disc != nil {
 			kinds = append(kinds, events.PortDown, events.PortUp)
+		}
+		if s.disc != nil {
+			kinds = append(kinds, events.Committed, events.BoxConnected, events.BoxDisconnected, events.DriftRepaired)
+			if so.reroute {
+				kinds = append(kinds, events.LinkDiscovered, events.LinkLost)
+			}
 		}
 		sub, err := o.bus.Subscribe(o.ctx, events.Filter{Kinds: kinds})
 		if err != nil {
@@ -180,6 +225,11 @@ func (s *services) close() {
 	if s.ts != nil {
 		_ = s.ts.Close()
 	}
+	if s.disc != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.o.o.boxTimeout)
+		_ = s.disc.Stop(ctx)
+		cancel()
+	}
 }
 
 // attach starts the services of a box just attached. It reports whether
@@ -213,6 +263,17 @@ func (s *services) detach(c *conn, watched bool) {
 	if watched {
 		_ = s.mon.Unwatch(c.box.Serial)
 	}
+	if s.disc != nil {
+		id := strconv.FormatUint(uint64(c.box.Module), 10)
+		s.linkMu.Lock()
+		if l, ok := s.linked[id]; ok && l.conn == c {
+			ctx, cancel := context.WithTimeout(context.Background(), s.o.o.boxTimeout)
+			_ = s.disc.Remove(ctx, id)
+			cancel()
+			delete(s.linked, id)
+		}
+		s.linkMu.Unlock()
+	}
 	if s.ts != nil {
 		_ = s.ts.Remove(c.box.Serial)
 	}
@@ -230,6 +291,51 @@ func (s *services) addClock(b inventory.Box, c *conn) {
 	}
 	if err := s.ts.Add(box); err != nil {
 		s.o.log.Warn("timesync: add box", logbook.AttrModule, b.Module, "serial", b.Serial, "err", err)
+		return
+	}
+	if box.Config != nil && !s.o.o.svc.noNTP {
+		s.o.wg.Go(func() { s.configureNTP(c, b) })
+	}
+}
+
+// configureNTP points the box's NTP client at the chassis time source,
+// retrying with backoff while the box is attached.
+func (s *services) configureNTP(c *conn, b inventory.Box) {
+	op := OpID()
+	log := s.o.log.With(logbook.AttrOp, op, logbook.AttrModule, b.Module, "serial", b.Serial)
+	bo := backoff.New(backoff.WithBase(200*time.Millisecond), backoff.WithMax(5*time.Second))
+	ctx, cancel := context.WithCancel(s.o.ctx)
+	defer cancel()
+	go func() { // the box detached: stop
+		select {
+		case <-ctx.Done():
+		case <-c.done:
+			cancel()
+		}
+	}()
+	for attempt := 1; ; attempt++ {
+		actx, acancel := context.WithTimeout(ctx, s.o.o.boxTimeout)
+		err := s.ts.ConfigureNTP(metadata.AppendToOutgoingContext(actx, txn.MetadataKey, op), b.Serial)
+		acancel()
+		if err == nil {
+			log.Info("NTP configured: the box follows the chassis time source")
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if attempt == ntpAttempts {
+			log.Warn("NTP not configured; the box's clock is only watched", "attempts", attempt, "err", err)
+			return
+		}
+		log.Debug("NTP configuration failed, retrying", "attempt", attempt, "err", err)
+		t := time.NewTimer(bo.Next())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 
@@ -305,16 +411,29 @@ func (s *services) loop(sub *events.Subscription) {
 				break more
 			}
 		}
-		ports := false
+		ports, sync := false, false
 		for _, e := range batch {
 			switch e.Kind {
 			case events.BoxConnected:
-				s.o.rec.Trigger(e.Serial)
+				if s.mon != nil {
+					s.o.rec.Trigger(e.Serial)
+				}
+				sync = true
 			case events.PortDown, events.PortUp:
+				s.portEvent(e)
 				ports = true
+			case events.LinkDiscovered, events.LinkLost:
+				ports = true
+			case events.Committed, events.BoxDisconnected, events.DriftRepaired:
+				sync = true
 			}
 		}
-		if ports {
+		if sync {
+			ctx, cancel := context.WithTimeout(s.o.ctx, s.o.o.boxTimeout)
+			s.syncLinks(ctx)
+			cancel()
+		}
+		if ports && s.o.o.svc.reroute {
 			s.reroute()
 		}
 	}
@@ -339,7 +458,7 @@ func (s *services) commit(ctx context.Context, cfg *goal.Config, opts ...txn.Com
 	down, names := s.downPorts(boxes)
 	commitCfg, reason := cfg, ""
 	if len(names) > 0 {
-		commitCfg = Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] }, s.o.log)
+		commitCfg = Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] != "" }, s.o.log)
 		reason = "ports down: " + strings.Join(names, ", ")
 	}
 	goals, err := s.o.Compile(ctx, commitCfg)
@@ -358,11 +477,22 @@ func (s *services) commit(ctx context.Context, cfg *goal.Config, opts ...txn.Com
 	return res, nil
 }
 
-// downPorts returns the ports of boxes the monitor last saw down, and
-// their chassis interface names (sorted).
-func (s *services) downPorts(boxes []inventory.Box) (map[portKey]bool, []string) {
-	down := map[portKey]bool{}
-	var names []string
+// Why a port counts as down for rerouting.
+const (
+	downPort = "port-down" // the monitor saw its operational state down
+	downLink = "link-lost" // discovery lost the link it ends
+)
+
+// downPorts returns the ports of boxes the monitor last saw down and the
+// ends of lost links (discovery), each with why, and their chassis
+// interface names (sorted).
+func (s *services) downPorts(boxes []inventory.Box) (map[portKey]string, []string) {
+	down := map[portKey]string{}
+	if s.disc != nil {
+		for k := range s.lostPorts() {
+			down[k] = downLink
+		}
+	}
 	for _, b := range boxes {
 		ports, err := s.mon.Ports(b.Serial)
 		if err != nil {
@@ -370,10 +500,13 @@ func (s *services) downPorts(boxes []inventory.Box) (map[portKey]bool, []string)
 		}
 		for _, p := range ports {
 			if !p.Up {
-				down[portKey{b.Module, p.Port}] = true
-				names = append(names, inventory.FormatInterface(b.Module, p.Port))
+				down[portKey{b.Module, p.Port}] = downPort
 			}
 		}
+	}
+	names := make([]string, 0, len(down))
+	for k := range down {
+		names = append(names, inventory.FormatInterface(k.module, k.port))
 	}
 	slices.Sort(names)
 	return down, names
@@ -404,14 +537,18 @@ func (s *services) reroute() {
 	down, _ := s.downPorts(boxes)
 	// The reason: the ports whose state changed since the last commit.
 	var changes []string
-	for k := range down {
-		if !s.down[k] {
-			changes = append(changes, "port-down "+inventory.FormatInterface(k.module, k.port))
+	for k, why := range down {
+		if s.down[k] == "" {
+			changes = append(changes, why+" "+inventory.FormatInterface(k.module, k.port))
 		}
 	}
-	for k := range s.down {
-		if !down[k] {
-			changes = append(changes, "port-up "+inventory.FormatInterface(k.module, k.port))
+	for k, why := range s.down {
+		if down[k] == "" {
+			back := "port-up "
+			if why == downLink {
+				back = "link-discovered "
+			}
+			changes = append(changes, back+inventory.FormatInterface(k.module, k.port))
 		}
 	}
 	if len(changes) == 0 {
@@ -419,7 +556,7 @@ func (s *services) reroute() {
 	}
 	slices.Sort(changes)
 	reason := strings.Join(changes, ", ")
-	pruned := Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] }, log)
+	pruned := Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] != "" }, log)
 	y, err := pruned.Marshal()
 	if err != nil {
 		log.Warn("reroute: config", "err", err)

@@ -276,8 +276,10 @@ func TestPrune(t *testing.T) {
 // its clock comes back, a TimeAlarmCleared event follows.
 func TestTimeSyncService(t *testing.T) {
 	b := startBed(t)
+	// Without NTP configuration: the skew stays until the test removes it.
 	o := b.open(t, orchestrator.WithTimeSync(timesync.WithListenAddr("127.0.0.1:0"),
-		timesync.WithInterval(20*time.Millisecond), timesync.WithThreshold(10*time.Millisecond)))
+		timesync.WithInterval(20*time.Millisecond), timesync.WithThreshold(10*time.Millisecond)),
+		orchestrator.WithNTPConfig(false))
 	ctx := testCtx(t)
 	sub, err := o.Events().Subscribe(ctx, events.Filter{Kinds: []events.Kind{events.TimeAlarmRaised, events.TimeAlarmCleared}})
 	if err != nil {
@@ -381,5 +383,30 @@ func TestRerouteCommitWhileDown(t *testing.T) {
 	}
 	if n := boxGroupSize(t, o, leaf1Serial, "ecmp1"); n != 2 {
 		t.Errorf("leaf1 holds ecmp1 with %d members after port-up, want 2", n)
+	}
+}
+
+// TestTimeSyncConfiguresNTP: with WithTimeSync, the orchestrator points
+// every box's NTP at the chassis time source as the box is attached: a box
+// 80 ms ahead synchronises to it (its emulated NTP client slews), and the
+// orchestrator's estimate of its offset converges under the threshold.
+func TestTimeSyncConfiguresNTP(t *testing.T) {
+	b := startBed(t)
+	o := b.open(t, orchestrator.WithTimeSync(timesync.WithListenAddr("127.0.0.1:0"),
+		timesync.WithInterval(20*time.Millisecond), timesync.WithThreshold(10*time.Millisecond)))
+	ctx := testCtx(t)
+	b.tb.Clock("leaf1").SetOffset(80 * time.Millisecond)
+	b.registerAll(t, o)
+	for _, sw := range b.tb.Switches() {
+		if _, err := b.tb.Clock(sw.Name()).WaitSynchronized(ctx); err != nil {
+			t.Fatalf("%s: NTP never synchronised: %v", sw.Name(), err)
+		}
+	}
+	est, err := o.TimeSync().WaitConverged(ctx, b.tb.Switch("leaf1").Identity().Serial)
+	if err != nil {
+		t.Fatalf("leaf1 never converged: %v", err)
+	}
+	if est.Offset.Abs() >= 10*time.Millisecond {
+		t.Errorf("leaf1 converged at offset %v, want under the 10ms threshold", est.Offset)
 	}
 }
