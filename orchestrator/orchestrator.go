@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -48,6 +49,31 @@ type options struct {
 	txnOpts    []txn.Option
 	invOpts    []inventory.Option
 	svc        serviceOptions
+	startWait  time.Duration
+	creds      func(inventory.Box) (*tls.Config, *driver.Credentials, error)
+}
+
+// WithStartWait bounds how long New waits for the registered boxes to
+// open (default 5s) before it returns; boxes still opening are attached
+// when they answer, and reported BoxDisconnected if they do not within the
+// box timeout. When a transaction is pending, New waits for every box
+// regardless: rolling it back needs them. Values < 0 are ignored.
+func WithStartWait(d time.Duration) Option {
+	return func(o *options) {
+		if d >= 0 {
+			o.startWait = d
+		}
+	}
+}
+
+// WithBoxCredentials supplies the TLS configuration and the credentials of
+// a box, which the store does not keep: New and the retries of unreachable
+// boxes call f for every box registered without Insecure, and Register
+// calls it for a spec with neither TLS nor Insecure set (so that a daemon
+// can register boxes with its own trust anchors). A nil *tls.Config from f
+// leaves the box unopened, with f's error or ErrInvalid.
+func WithBoxCredentials(f func(b inventory.Box) (*tls.Config, *driver.Credentials, error)) Option {
+	return func(o *options) { o.creds = f }
 }
 
 // Option configures New.
@@ -189,11 +215,13 @@ func OpID() string {
 }
 
 // New returns an orchestrator of the boxes registered in st, reaching them
-// with the drivers of drivers. It opens every registered box (boxes
-// registered with TLS or credentials are not reopened: they are not kept in
-// the store — register them again); a box that cannot be opened within the
-// box timeout is reported BoxDisconnected and tried again every reconcile
-// interval. It then resolves a transaction a previous
+// with the drivers of drivers. It opens every registered box (the TLS
+// configuration and credentials of a box registered without Insecure are
+// not kept in the store: WithBoxCredentials supplies them, or the box must
+// be registered again), waiting for them up to the start wait
+// (WithStartWait); a box that cannot be opened within the box timeout is
+// reported BoxDisconnected and tried again every reconcile interval. It
+// then resolves a transaction a previous
 // orchestrator left pending (txn.Coordinator.Recover), and starts the
 // reconciler in the background. If that transaction cannot be rolled back
 // (a box it touched is unreachable), New fails with the *txn.AbortError:
@@ -206,7 +234,7 @@ func New(ctx context.Context, st store.Store, drivers *driver.Registry, opts ...
 	if ctx == nil {
 		return nil, fmt.Errorf("orchestrator: nil context: %w", ErrInvalid)
 	}
-	o := options{interval: 30 * time.Second, boxTimeout: 30 * time.Second}
+	o := options{interval: 30 * time.Second, boxTimeout: 30 * time.Second, startWait: 5 * time.Second}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -266,11 +294,36 @@ func New(ctx context.Context, st store.Store, drivers *driver.Registry, opts ...
 	if err != nil {
 		return fail(fmt.Errorf("orchestrator: start: %w", err))
 	}
+	// Boxes are opened in the background. New waits for them only up to
+	// the start wait, so that a dead box does not hold the chassis up,
+	// unless a transaction is pending: rolling it back needs every box.
+	reopened := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, b := range boxes {
-		wg.Go(func() { orc.reattach(ctx, b, log) })
+		wg.Go(func() { orc.reattach(bg, b, log) })
 	}
-	wg.Wait()
+	orc.wg.Go(func() {
+		wg.Wait()
+		close(reopened)
+	})
+	pending, err := orc.coord.Pending(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("orchestrator: start: %w", err))
+	}
+	wait := o.startWait
+	if pending != "" {
+		wait = o.boxTimeout + time.Second // every reattach ends within its box timeout
+	}
+	t := time.NewTimer(wait)
+	select {
+	case <-reopened:
+	case <-t.C:
+		log.Warn("boxes still opening; going on without them", "waited", wait)
+	case <-ctx.Done():
+		t.Stop()
+		return fail(fmt.Errorf("orchestrator: start: %w", ctx.Err()))
+	}
+	t.Stop()
 	rec, err := orc.coord.Recover(ctx)
 	if err != nil {
 		return fail(fmt.Errorf("orchestrator: recover: %w", err))
@@ -292,7 +345,11 @@ func New(ctx context.Context, st store.Store, drivers *driver.Registry, opts ...
 func (o *Orchestrator) reattach(ctx context.Context, b inventory.Box, log *slog.Logger) {
 	octx, cancel := context.WithTimeout(ctx, o.o.boxTimeout)
 	defer cancel()
-	dev, err := o.openDevice(octx, b.Spec)
+	spec, err := o.withCredentials(b, b.Spec)
+	var dev driver.Device
+	if err == nil {
+		dev, err = o.openDevice(octx, spec)
+	}
 	if err == nil {
 		o.attach(b, dev, log)
 		return
@@ -332,6 +389,24 @@ func (o *Orchestrator) tick() {
 			}
 		}
 	}
+}
+
+// withCredentials returns spec with the TLS configuration and credentials
+// of WithBoxCredentials for a box that is not insecure and has none.
+func (o *Orchestrator) withCredentials(b inventory.Box, spec inventory.BoxSpec) (inventory.BoxSpec, error) {
+	if spec.Insecure || spec.TLS != nil || o.o.creds == nil {
+		return spec, nil
+	}
+	cfg, creds, err := o.o.creds(b)
+	if err == nil && cfg == nil {
+		err = fmt.Errorf("no TLS configuration: %w", ErrInvalid)
+	}
+	if err != nil {
+		return spec, fmt.Errorf("orchestrator: credentials of box %q: %w", spec.Name, err)
+	}
+	spec = spec.Clone()
+	spec.TLS, spec.Credentials = cfg, creds
+	return spec, nil
 }
 
 // attach keeps dev open as box's device (closing one it replaces), watches
@@ -448,6 +523,12 @@ func (o *Orchestrator) check() error {
 func (o *Orchestrator) Register(ctx context.Context, spec inventory.BoxSpec) (inventory.Box, error) {
 	if err := o.check(); err != nil {
 		return inventory.Box{}, err
+	}
+	if !spec.Insecure && spec.TLS == nil && o.o.creds != nil {
+		var err error
+		if spec, err = o.withCredentials(inventory.Box{Spec: spec}, spec); err != nil {
+			return inventory.Box{}, err
+		}
 	}
 	if err := spec.Validate(); err != nil {
 		return inventory.Box{}, err

@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/p4fabric/fabric/driver"
+	"github.com/p4fabric/fabric/driver/builtin"
 	"github.com/p4fabric/fabric/orchestrator"
 	"github.com/p4fabric/fabric/orchestrator/events"
 	"github.com/p4fabric/fabric/orchestrator/goal"
@@ -17,6 +20,8 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/store"
 	"github.com/p4fabric/fabric/orchestrator/store/bolt"
 	"github.com/p4fabric/fabric/orchestrator/txn"
+	"github.com/p4fabric/fabric/testbed"
+	"github.com/p4fabric/fabric/testbed/topology"
 )
 
 // TestCommit registers a LeafSpine(2,2) testbed (modules 1..4) and commits
@@ -476,5 +481,54 @@ func TestConfigTransactionConnected(t *testing.T) {
 	}
 	if o.Connected(boxes[0].Serial) {
 		t.Error("decommissioned box still connected")
+	}
+}
+
+// TestStartWaitAndCredentials: a box that is down does not hold New up
+// beyond the start wait, and boxes registered over TLS are reopened by a
+// new orchestrator with the TLS configuration WithBoxCredentials gives.
+func TestStartWaitAndCredentials(t *testing.T) {
+	tb, err := testbed.Start(topology.LeafSpine(1, 2, topology.WithGeneratedTLS()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tb.Close() })
+	b := startBed(t)
+	ctx := testCtx(t)
+	creds := func(inventory.Box) (*tls.Config, *driver.Credentials, error) {
+		return &tls.Config{RootCAs: tb.CA().Pool(), MinVersion: tls.VersionTLS12}, nil, nil
+	}
+	o := b.open(t, orchestrator.WithBoxCredentials(creds))
+	for _, sw := range tb.Switches() {
+		// Neither TLS nor Insecure: WithBoxCredentials fills TLS in.
+		if _, err := o.Register(ctx, inventory.BoxSpec{Name: sw.Name(), Driver: builtin.Emulated, Address: sw.Addr(),
+			Role: role(sw), DeviceID: sw.DeviceID()}); err != nil {
+			t.Fatalf("register %s over TLS: %v", sw.Name(), err)
+		}
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tb.Switch("leaf1").Stop()
+
+	start := time.Now()
+	o2 := b.open(t, orchestrator.WithBoxCredentials(creds), orchestrator.WithBoxTimeout(20*time.Second),
+		orchestrator.WithStartWait(200*time.Millisecond))
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("New took %v with a box down, want about the 200ms start wait", d)
+	}
+	sub, err := o2.Events().Subscribe(ctx, events.Filter{Kinds: []events.Kind{events.BoxConnected}}, events.WithReplay(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Cancel()
+	for _, name := range []string{"spine1", "leaf2"} {
+		serial := tb.Switch(name).Identity().Serial
+		for !o2.Connected(serial) {
+			waitEvent(t, ctx, sub, func(e events.Event) bool { return e.Serial == serial })
+		}
+	}
+	if o2.Connected(tb.Switch("leaf1").Identity().Serial) {
+		t.Error("leaf1 is down but reported connected")
 	}
 }
