@@ -20,9 +20,27 @@
 //     interval and whenever a box (re)connects it brings the box back to its
 //     committed goal;
 //   - the event bus (package events): BoxConnected, BoxDisconnected,
-//     Committed, Aborted and DriftRepaired events;
+//     Committed, Aborted and DriftRepaired events, and those of the
+//     services below;
 //   - the logbook (package logbook): every event of the bus and the
 //     orchestrator's own logs, each with its operation ID ("op").
+//
+// Options add the chassis services:
+//
+//   - WithMonitor: port up/down from every box (gNMI ON_CHANGE), connection
+//     and mastership events, the boxes' system messages in the logbook;
+//   - WithDiscovery: the links between boxes, learned with LLDP probes over
+//     P4Runtime packet I/O (the punt rule is part of every goal), as Links
+//     and LinkDiscovered / LinkLost events;
+//   - WithReroute: ECMP members that leave through a port that is down, or a
+//     link that was lost, are pruned by a new committed version, and put back
+//     when it returns;
+//   - WithTimeSync: the chassis time base — an SNTP server that every box's
+//     NTP is configured to, per-box clock estimates from gNOI Time, alarms,
+//     and the logbook in corrected time.
+//
+// Every committed version keeps the chassis config it came from (Config),
+// and the journal answers for any operation ID (Transaction).
 //
 // Goals are keyed by box serial. Every long call has a context and an
 // operation ID: a transaction's ID (txn.Result.ID, txn.AbortError.ID), a
