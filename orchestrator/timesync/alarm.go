@@ -121,3 +121,9 @@ func (s *Service) emitAlarm(a Alarm) {
 		s.notify(func() { f(a) })
 	}
 }
+
+// Threshold returns the alarm threshold and the hysteresis in use: an alarm
+// is raised past the threshold and cleared under threshold − hysteresis.
+func (s *Service) Threshold() (threshold, hysteresis time.Duration) {
+	return s.cfg.threshold, s.cfg.hyst
+}

@@ -696,6 +696,17 @@ func TestNewOptions(t *testing.T) {
 				t.Fatalf("New: %v, want ok=%v", err, tc.ok)
 			}
 			if err == nil {
+				th, hy := s.Threshold()
+				switch tc.name {
+				case "defaults":
+					if th != timesync.DefaultThreshold || hy != time.Duration(float64(th)*timesync.DefaultHysteresisFraction) {
+						t.Errorf("Threshold() = %v, %v; want the defaults", th, hy)
+					}
+				case "all set":
+					if th != 5*time.Millisecond || hy != 0 {
+						t.Errorf("Threshold() = %v, %v; want 5ms, 0", th, hy)
+					}
+				}
 				s.Close()
 			} else if !strings.HasPrefix(err.Error(), "timesync: ") {
 				t.Fatalf("error %q not prefixed", err)
