@@ -11,6 +11,9 @@ import (
 // tests can build as many independent command trees as they like.
 type globalOptions struct {
 	output output.Format
+	// server says how to reach fabricd; its flags are registered on each
+	// command group that talks to fabricd (see addServerFlags).
+	server serverOptions
 }
 
 // printer returns a printer for the --output format writing to the command's
@@ -48,6 +51,10 @@ an aligned table (the default), indented JSON or YAML.`,
 		// reports unknown subcommands (with suggestions).
 	}
 
+	// Errors read "fabricctl: NOT_FOUND: ..." as other Unix tools' do,
+	// rather than cobra's "Error: ...".
+	root.SetErrPrefix("fabricctl:")
+
 	flags := root.PersistentFlags()
 	flags.VarP(&opts.output, "output", "o", "output format: table, json or yaml")
 	_ = root.RegisterFlagCompletionFunc("output",
@@ -61,6 +68,17 @@ an aligned table (the default), indented JSON or YAML.`,
 		newGnoiCmd(opts),
 		newGnmiCmd(opts),
 		newPipelineCmd(opts),
+		newDemoCmd(opts),
+		// fabricd's northbound API.
+		newDeviceCmd(opts),
+		newModuleCmd(opts),
+		newLinkCmd(opts),
+		newConfigCmd(opts),
+		newOperationCmd(opts),
+		newEventsCmd(opts),
+		newLogCmd(opts),
+		newTimeCmd(opts),
+		newBackupCmd(opts),
 	)
 	return root
 }
