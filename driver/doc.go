@@ -29,6 +29,21 @@
 // driver/plugin loads drivers that run in their own process, written by
 // vendors against its SDK.
 //
+// # Device ID
+//
+// A device is opened with the P4Runtime device ID in its Spec. Devices
+// that implement NodeIDSetter (emulated, stratum: boxes serving
+// openconfig-p4rt over gNMI) can be given another one: SetNodeID sets the
+// node ID of the box's chip, after which the box answers P4Runtime only
+// under the new ID, so the caller re-opens the device with it:
+//
+//	if s, ok := dev.(driver.NodeIDSetter); ok {
+//		err = s.SetNodeID(ctx, 3) // e.g. the box's module ID
+//		dev.Close()
+//		spec.DeviceID = 3
+//		dev, err = reg.Open(ctx, spec)
+//	}
+//
 // # Connections and events
 //
 // Open returns once the device answers on each protocol. From then on
@@ -46,8 +61,8 @@
 //
 // Connect builds the protocol side of a device from Endpoints (that is
 // how the built-in drivers and the plugin host build theirs); the helpers
-// IdentityFromGNMI, PortsFromGNMI, ClockFromGNOI, RebootGNOI and
-// InstallGNOI implement the behaviours most white boxes share over
+// IdentityFromGNMI, PortsFromGNMI, SetNodeIDGNMI, ClockFromGNOI,
+// RebootGNOI and InstallGNOI implement the behaviours most white boxes share over
 // OpenConfig and gNOI; package driver/drivertest checks a device against
 // what it should be.
 package driver

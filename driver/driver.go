@@ -98,6 +98,28 @@ type Device interface {
 	Close() error
 }
 
+// NodeIDSetter is implemented by devices whose P4Runtime device ID can be
+// set from outside: boxes that serve openconfig-p4rt over gNMI (emulated,
+// stratum). A bmv2 switch has no gNMI and does not implement it; its
+// device ID is the one it was started with.
+type NodeIDSetter interface {
+	// SetNodeID sets the openconfig-p4rt node ID of the device's chip
+	// (/components/component[name=<chip>]/integrated-circuit/config/node-id,
+	// the chip being the one component of type INTEGRATED_CIRCUIT) over
+	// gNMI, and reads integrated-circuit/state/node-id back until it
+	// reports id. Afterwards the device answers P4Runtime under id only:
+	// the device's P4Runtime client, arbitrated for the old ID, is
+	// refused (its stream ends with NOT_FOUND), so the caller closes the
+	// device and opens it again with Spec.DeviceID = id. Setting the ID
+	// the chip already has changes nothing on the device and does not
+	// disturb its P4Runtime sessions.
+	//
+	// A device that has no chip component, or refuses the path as not
+	// served, fails with an error matching ErrUnsupported that names what
+	// was missing.
+	SetNodeID(ctx context.Context, id uint64) error
+}
+
 // Identity is what a device says about itself. The orchestrator keys its
 // inventory on Serial.
 type Identity struct {

@@ -502,3 +502,87 @@ func TestEventKindString(t *testing.T) {
 		t.Errorf("%q", ev.String())
 	}
 }
+
+// TestNodeIDHelpers: finding the chip and its node ID in what different
+// targets serve, and the errors that name what is missing. (The Set
+// itself is tested against emulated switches in driver/emulated and
+// driver/stratum.)
+func TestNodeIDHelpers(t *testing.T) {
+	ctx := testCtx(t)
+	const chassis, port = "/components/component[name=chassis]/state/type", "/components/component[name=port1]/state/type"
+	tests := []struct {
+		name    string
+		leaves  map[string]*gpb.TypedValue
+		chip    string
+		chipErr string // also ErrUnsupported
+		nodeID  uint64
+	}{
+		{
+			name: "PINS style",
+			leaves: map[string]*gpb.TypedValue{
+				chassis: str("openconfig-platform-types:CHASSIS"),
+				"/components/component[name=integrated_circuit0]/state/type":                       str("openconfig-platform-types:INTEGRATED_CIRCUIT"),
+				"/components/component[name=integrated_circuit0]/integrated-circuit/state/node-id": {Value: &gpb.TypedValue_JsonIetfVal{JsonIetfVal: []byte(`"183930889"`)}},
+			},
+			chip: "integrated_circuit0", nodeID: 183930889,
+		},
+		{
+			name: "config only, chip name with a slash",
+			leaves: map[string]*gpb.TypedValue{
+				"/components/component[name=chip/0]/state/type":                        str("INTEGRATED_CIRCUIT"),
+				"/components/component[name=chip/0]/integrated-circuit/config/node-id": u64(9),
+			},
+			chip: "chip/0", nodeID: 9,
+		},
+		{
+			name:    "no chip",
+			leaves:  map[string]*gpb.TypedValue{chassis: str("CHASSIS"), port: str("PORT")},
+			chipErr: "no component of type INTEGRATED_CIRCUIT in /components (types found: [CHASSIS PORT])",
+		},
+		{
+			name: "two chips",
+			leaves: map[string]*gpb.TypedValue{
+				"/components/component[name=ic1]/state/type": str("INTEGRATED_CIRCUIT"),
+				"/components/component[name=ic0]/state/type": str("INTEGRATED_CIRCUIT"),
+			},
+			chipErr: "2 components of type INTEGRATED_CIRCUIT (ic0, ic1)",
+		},
+		{
+			name:    "no components",
+			leaves:  map[string]*gpb.TypedValue{},
+			chipErr: driver.PathComponentType + " is not served",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := serveGNMI(t, &fakeGNMI{leaves: tt.leaves})
+			chip, err := driver.ChipFromGNMI(ctx, c)
+			if tt.chipErr != "" {
+				if !errors.Is(err, driver.ErrUnsupported) || !strings.Contains(err.Error(), tt.chipErr) {
+					t.Fatalf("chip err = %v, want ErrUnsupported saying %q", err, tt.chipErr)
+				}
+				if err := driver.SetNodeIDGNMI(ctx, "leaf1", c, 7); !errors.Is(err, driver.ErrUnsupported) || !strings.Contains(err.Error(), "device leaf1: set node ID 7") {
+					t.Fatalf("SetNodeIDGNMI err = %v, want ErrUnsupported naming the device", err)
+				}
+				return
+			}
+			if err != nil || chip != tt.chip {
+				t.Fatalf("chip %q, %v; want %q", chip, err, tt.chip)
+			}
+			id, err := driver.NodeIDFromGNMI(ctx, c, chip)
+			if err != nil || id != tt.nodeID {
+				t.Fatalf("node ID %d, %v; want %d", id, err, tt.nodeID)
+			}
+			// The chip has the ID already: nothing is sent (this target
+			// has no Set at all).
+			if err := driver.SetNodeIDGNMI(ctx, "leaf1", c, tt.nodeID); err != nil {
+				t.Fatalf("setting the current node ID: %v", err)
+			}
+			// Another ID needs a Set, which this target does not
+			// implement.
+			if err := driver.SetNodeIDGNMI(ctx, "leaf1", c, tt.nodeID+1); !errors.Is(err, driver.ErrUnsupported) || !strings.Contains(err.Error(), "integrated-circuit/config/node-id") {
+				t.Fatalf("SetNodeIDGNMI on a target without Set: %v", err)
+			}
+		})
+	}
+}

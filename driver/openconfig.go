@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -293,4 +296,192 @@ func InstallGNOI(ctx context.Context, device string, n *gnoi.Client, version str
 		return gnoiErr(device, "wait for software "+version, err)
 	}
 	return nil
+}
+
+// PathComponentType gives the type of every component; the chip whose
+// node ID SetNodeIDGNMI sets is the one of type INTEGRATED_CIRCUIT.
+const PathComponentType = "/components/component[name=*]/state/type"
+
+// typeIntegratedCircuit is the openconfig-platform-types identity of a
+// chip; devices may prefix it with its module
+// ("openconfig-platform-types:INTEGRATED_CIRCUIT").
+const typeIntegratedCircuit = "INTEGRATED_CIRCUIT"
+
+// nodeIDSettle bounds how long SetNodeIDGNMI waits for state/node-id to
+// follow the configuration: a real box applies config asynchronously, the
+// emulated one at once.
+const nodeIDSettle = 2 * time.Second
+
+// NodeIDPath returns the path of a chip's openconfig-p4rt node ID, under
+// integrated-circuit/config ("config") or integrated-circuit/state
+// ("state").
+func NodeIDPath(chip, container string) string {
+	p := &gpb.Path{Elem: []*gpb.PathElem{
+		{Name: "components"}, {Name: "component", Key: map[string]string{"name": chip}},
+		{Name: "integrated-circuit"}, {Name: container}, {Name: "node-id"},
+	}}
+	s, err := gnmi.PathString(p)
+	if err != nil {
+		// Only a name PathString cannot escape gets here; the Get or Set
+		// that uses it then fails naming it.
+		return "/components/component[name=" + chip + "]/integrated-circuit/" + container + "/node-id"
+	}
+	return s
+}
+
+// ChipFromGNMI returns the name of the device's chip: the one component
+// in /components whose state/type is INTEGRATED_CIRCUIT. A device that
+// does not serve component types, has no such component or has several
+// (a multi-chip box has a device ID per chip, which one ID cannot set)
+// fails with an error matching ErrUnsupported that says which.
+func ChipFromGNMI(ctx context.Context, g *gnmi.Client) (string, error) {
+	if g == nil {
+		return "", errors.New("driver: chip from gNMI: nil client")
+	}
+	recs, err := g.Get(ctx, []string{PathComponentType})
+	if err != nil && !isValueErr(recs, err) {
+		if absent(err) {
+			return "", fmt.Errorf("driver: chip from gNMI: %s is not served: %w: %w", PathComponentType, ErrUnsupported, err)
+		}
+		return "", fmt.Errorf("driver: chip from gNMI: %w", err)
+	}
+	var chips []string
+	types := map[string]bool{}
+	for _, r := range recs {
+		if r.Deleted {
+			continue
+		}
+		p, err := gnmi.ParsePath(r.Path)
+		if err != nil || len(p.GetElem()) < 2 || p.GetElem()[1].GetName() != "component" {
+			continue
+		}
+		t := scalarString(r.Value)
+		if i := strings.LastIndexByte(t, ':'); i >= 0 {
+			t = t[i+1:]
+		}
+		types[t] = true
+		if t == typeIntegratedCircuit {
+			chips = append(chips, p.GetElem()[1].GetKey()["name"])
+		}
+	}
+	switch len(chips) {
+	case 1:
+		return chips[0], nil
+	case 0:
+		seen := make([]string, 0, len(types))
+		for t := range types {
+			seen = append(seen, t)
+		}
+		slices.Sort(seen)
+		return "", fmt.Errorf("driver: chip from gNMI: no component of type %s in /components (types found: %v): %w",
+			typeIntegratedCircuit, seen, ErrUnsupported)
+	}
+	slices.Sort(chips)
+	return "", fmt.Errorf("driver: chip from gNMI: %d components of type %s (%s), so one node ID is ambiguous: %w",
+		len(chips), typeIntegratedCircuit, strings.Join(chips, ", "), ErrUnsupported)
+}
+
+// NodeIDFromGNMI reads the openconfig-p4rt node ID of a chip: its
+// integrated-circuit/state/node-id, or config/node-id on a device that
+// serves no state for it.
+func NodeIDFromGNMI(ctx context.Context, g *gnmi.Client, chip string) (uint64, error) {
+	if g == nil {
+		return 0, errors.New("driver: node ID from gNMI: nil client")
+	}
+	var last error
+	for _, c := range []string{"state", "config"} {
+		path := NodeIDPath(chip, c)
+		recs, err := g.Get(ctx, []string{path})
+		if err != nil {
+			if absent(err) {
+				last = err
+				continue
+			}
+			return 0, fmt.Errorf("driver: node ID from gNMI %s: %w", path, err)
+		}
+		for _, r := range recs {
+			if r.Deleted {
+				continue
+			}
+			id, err := toUint64(r.Value)
+			if err != nil {
+				return 0, fmt.Errorf("driver: node ID from gNMI %s: %w", path, err)
+			}
+			return id, nil
+		}
+		last = fmt.Errorf("%s: no value", path)
+	}
+	return 0, fmt.Errorf("driver: node ID from gNMI: chip %q reports no node-id: %w", chip, last)
+}
+
+// SetNodeIDGNMI sets the openconfig-p4rt node ID of the device's chip
+// (see ChipFromGNMI) to id and waits, for up to two seconds within ctx,
+// until the chip reports it (see NodeIDSetter, which built-in drivers
+// implement with it). When the chip already has id nothing is sent. A
+// device that refuses the path as not served (NOT_FOUND, UNIMPLEMENTED)
+// fails with an error matching ErrUnsupported.
+func SetNodeIDGNMI(ctx context.Context, device string, g *gnmi.Client, id uint64) error {
+	if g == nil {
+		return errors.New("driver: set node ID over gNMI: nil client")
+	}
+	chip, err := ChipFromGNMI(ctx, g)
+	if err != nil {
+		return fmt.Errorf("device %s: set node ID %d: %w", device, id, err)
+	}
+	if cur, err := NodeIDFromGNMI(ctx, g, chip); err == nil && cur == id {
+		return nil
+	}
+	path := NodeIDPath(chip, "config")
+	// A uint_val is the exact form of a uint64 leaf, whatever JSON
+	// flavour the client's encoding would have chosen.
+	val := &gpb.TypedValue{Value: &gpb.TypedValue_UintVal{UintVal: id}}
+	if _, err := g.Set(ctx, gnmi.SetUpdate(path, val)); err != nil {
+		switch status.Code(err) {
+		case codes.NotFound, codes.Unimplemented:
+			return fmt.Errorf("device %s: set node ID %d at %s: %w: %w", device, id, path, ErrUnsupported, err)
+		}
+		return fmt.Errorf("device %s: set node ID %d at %s: %w", device, id, path, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, nodeIDSettle)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cur, err := NodeIDFromGNMI(wctx, g, chip)
+		if err == nil && cur == id {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-wctx.Done():
+			if err != nil {
+				return fmt.Errorf("device %s: set node ID %d: reading it back: %w", device, id, err)
+			}
+			return fmt.Errorf("device %s: set node ID %d: chip %q still reports node-id %d after %v",
+				device, id, chip, cur, nodeIDSettle)
+		}
+	}
+}
+
+// toUint64 converts a decoded gNMI value to a uint64: a number, or the
+// decimal string RFC 7951 (JSON_IETF) makes of 64-bit integers.
+func toUint64(v any) (uint64, error) {
+	switch x := v.(type) {
+	case uint64:
+		return x, nil
+	case int64:
+		if x >= 0 {
+			return uint64(x), nil
+		}
+	case float64:
+		// JSON numbers above 2^53 lose digits: refuse rather than guess.
+		if x >= 0 && x == math.Trunc(x) && x <= 1<<53 {
+			return uint64(x), nil
+		}
+	case string:
+		if u, err := strconv.ParseUint(x, 10, 64); err == nil {
+			return u, nil
+		}
+	}
+	return 0, fmt.Errorf("%v (%T) is not an unsigned 64-bit integer", v, v)
 }

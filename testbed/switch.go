@@ -32,7 +32,11 @@ type Identity struct {
 
 // SwitchConfig describes one emulated switch.
 type SwitchConfig struct {
-	Name     string
+	Name string
+	// DeviceID is the P4Runtime device ID the switch answers to at first:
+	// the default node ID of its chip (gNMI
+	// /components/component[name=integrated_circuit0]/integrated-circuit/config/node-id),
+	// which a gNMI Set changes.
 	DeviceID uint64
 	Ports    int    // ports are numbered 1..Ports
 	Address  string // listen address; "127.0.0.1:0" (the default) picks a free port
@@ -197,6 +201,7 @@ func NewSwitch(cfg SwitchConfig) (*Switch, error) {
 		}),
 		gnmisrv.WithCounters(s.counters),
 		gnmisrv.WithLogger(s.log),
+		gnmisrv.WithNodeID(cfg.DeviceID),
 	}
 	if c := cfg.Credentials; c != nil {
 		gopts = append(gopts, gnmisrv.WithCredentials(c.Username, c.Password))
@@ -211,6 +216,9 @@ func NewSwitch(cfg SwitchConfig) (*Switch, error) {
 	s.gnmi.OnConfigChange(func(ch gnmisrv.ConfigChange) {
 		for _, p := range ch.Ports {
 			s.portChanged(p)
+		}
+		if ch.NodeID {
+			s.applyNodeID()
 		}
 	})
 	return s, nil
@@ -231,8 +239,27 @@ func (s *Switch) counters(port uint32) gnmisrv.Counters {
 // Name returns the switch's name.
 func (s *Switch) Name() string { return s.cfg.Name }
 
-// DeviceID returns the P4Runtime device ID the switch answers for.
-func (s *Switch) DeviceID() uint64 { return s.cfg.DeviceID }
+// DeviceID returns the P4Runtime device ID the switch answers for: its
+// chip's configured node ID (SwitchConfig.DeviceID until a gNMI Set of
+// integrated-circuit/config/node-id changes it; the change is kept across
+// restarts like all gNMI configuration).
+func (s *Switch) DeviceID() uint64 { return s.gnmi.NodeID() }
+
+// applyNodeID hands the configured node ID to the running P4Runtime
+// service, which ends the arbitration of the old ID (see
+// p4rt.Server.SetDeviceID). It runs in the goroutine of the gNMI Set,
+// before the Set answers, so a client that saw the Set succeed finds the
+// new ID in force. Reading the configuration here, not the change, makes
+// concurrent Sets converge on the last one.
+func (s *Switch) applyNodeID() {
+	// A start that replaces srv after this read creates its service from
+	// the configuration, already changed: either way the running service
+	// ends up with the new ID. The switch lock is not held across the
+	// call, which waits for the Writes in flight.
+	if srv := s.P4Runtime(); srv != nil {
+		srv.SetDeviceID(s.gnmi.NodeID())
+	}
+}
 
 // Ports returns the number of ports (numbered 1..Ports).
 func (s *Switch) Ports() int { return s.cfg.Ports }
@@ -340,7 +367,8 @@ func (s *Switch) start() error {
 		p4rt.WithLogger(s.log),
 		p4rt.WithPacketOut(s.packetOut),
 	}, s.cfg.ServerOptions...)
-	s.srv = p4rt.New(s.cfg.DeviceID, opts...)
+	deviceID := s.gnmi.NodeID()
+	s.srv = p4rt.New(deviceID, opts...)
 	var gopts []grpc.ServerOption
 	if s.cfg.TLS != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(s.cfg.TLS)))
@@ -360,7 +388,7 @@ func (s *Switch) start() error {
 	s.boots++
 	g := s.grpcSrv
 	go func() { _ = g.Serve(lis) }()
-	s.log.Info("switch started", "addr", s.addr, "device_id", s.cfg.DeviceID, "tls", s.cfg.TLS != nil)
+	s.log.Info("switch started", "addr", s.addr, "device_id", deviceID, "tls", s.cfg.TLS != nil)
 	return nil
 }
 

@@ -97,6 +97,11 @@ func TestBMv2DefaultsAndNoPorts(t *testing.T) {
 	if !strings.Contains(err.Error(), `driver option "ports"`) {
 		t.Fatalf("Ports error %q does not say what to do", err)
 	}
+	// No gNMI, so no openconfig-p4rt node ID to set: the device ID is
+	// the one simple_switch_grpc was started with.
+	if _, ok := dev.(driver.NodeIDSetter); ok {
+		t.Fatal("a bmv2 device implements driver.NodeIDSetter")
+	}
 }
 
 func TestBMv2PackageWithoutJSON(t *testing.T) {

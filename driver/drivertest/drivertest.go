@@ -282,3 +282,90 @@ func WaitAll(ctx context.Context, events <-chan driver.Event, kind driver.EventK
 	}
 	return nil
 }
+
+// CheckNodeID checks driver.NodeIDSetter on a device of a switch that
+// nobody else programs: open(spec) must return a device implementing it,
+// primary under spec.DeviceID; after SetNodeID(id) the chip reports id
+// over gNMI, the first device's P4Runtime session is refused, and a device
+// opened with Spec.DeviceID = id becomes primary, takes the onos-basic
+// pipeconf and writes; setting id again leaves that session primary (a
+// write after it succeeds). id must differ from spec.DeviceID. The switch
+// is left answering to id; the devices CheckNodeID opens are closed when
+// it returns.
+func CheckNodeID(t *testing.T, ctx context.Context, open func(context.Context, driver.Spec) (driver.Device, error),
+	spec driver.Spec, id uint64) {
+	t.Helper()
+	if id == spec.DeviceID {
+		t.Fatalf("CheckNodeID: id %d is already the spec's device ID", id)
+	}
+	reg, err := builtin.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := reg.Get(builtin.ONOSBasic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := open(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	setter, ok := dev.(driver.NodeIDSetter)
+	if !ok {
+		t.Fatalf("device %T does not implement driver.NodeIDSetter", dev)
+	}
+	old, err := dev.P4Runtime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.WaitPrimary(ctx); err != nil {
+		t.Fatalf("not primary under device ID %d: %v", spec.DeviceID, err)
+	}
+	if err := setter.SetNodeID(ctx, id); err != nil {
+		t.Fatalf("SetNodeID(%d): %v", id, err)
+	}
+	g, err := dev.GNMI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip, err := driver.ChipFromGNMI(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := driver.NodeIDFromGNMI(ctx, g, chip); err != nil || got != id {
+		t.Fatalf("node-id of chip %q: %d, %v; want %d", chip, got, err, id)
+	}
+	// The session of the old ID is gone: a push under it fails.
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err = driver.SetPipeconf(short, dev, pc)
+	cancel()
+	if err == nil {
+		t.Fatalf("pipeconf push under the old device ID %d succeeded after SetNodeID(%d)", spec.DeviceID, id)
+	}
+
+	spec = spec.Clone()
+	spec.DeviceID = id
+	dev2, err := open(ctx, spec)
+	if err != nil {
+		t.Fatalf("open with device ID %d: %v", id, err)
+	}
+	defer dev2.Close()
+	checkP4Runtime(t, ctx, dev2, pc, nil)
+	if err := dev2.(driver.NodeIDSetter).SetNodeID(ctx, id); err != nil {
+		t.Fatalf("SetNodeID(%d) again: %v", id, err)
+	}
+	c, err := dev2.P4Runtime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := basicEntry(pc.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The switch checks the primary itself: a write fails if setting the
+	// same ID had ended the session.
+	if err := c.Delete(ctx, es...); err != nil {
+		t.Fatalf("write after setting the same node ID again: %v", err)
+	}
+}

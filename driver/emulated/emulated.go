@@ -19,6 +19,11 @@
 //   - Reboot, InstallSoftware, Clock: gNOI system.Reboot, os
 //     Install/Activate/Verify, system.Time. A switch without gNOI answers
 //     UNIMPLEMENTED, which fails these with driver.ErrUnsupported.
+//   - SetNodeID (driver.NodeIDSetter): gNMI
+//     /components/component[name=integrated_circuit0]/integrated-circuit/config/node-id,
+//     the chip found as the component of type INTEGRATED_CIRCUIT; the
+//     switch answers P4Runtime under the new ID at once and keeps it
+//     across restarts.
 package emulated
 
 import (

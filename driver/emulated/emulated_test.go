@@ -363,3 +363,32 @@ func TestEmulatedOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEmulatedSetNodeID: the emulated driver sets the switch's P4Runtime
+// device ID through the chip's openconfig-p4rt node ID, and the switch
+// keeps it across a restart.
+func TestEmulatedSetNodeID(t *testing.T) {
+	ctx := testCtx(t)
+	sw, _ := startSwitch(t, testbed.SwitchConfig{Ports: 2}, switchOpts{})
+	openDev := func(ctx context.Context, spec driver.Spec) (driver.Device, error) {
+		return emulated.New(driver.WithBackoff(10*time.Millisecond, 100*time.Millisecond)).Open(ctx, spec)
+	}
+	drivertest.CheckNodeID(t, ctx, openDev, specOf(sw), 7)
+	if got := sw.DeviceID(); got != 7 {
+		t.Fatalf("switch answers to device ID %d, want 7", got)
+	}
+	if err := sw.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if got := sw.DeviceID(); got != 7 {
+		t.Fatalf("switch answers to device ID %d after a restart, want 7", got)
+	}
+	dev := open(t, ctx, specOf(sw))
+	c, err := dev.P4Runtime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitPrimary(ctx); err != nil {
+		t.Fatalf("device ID 7 after a restart: %v", err)
+	}
+}

@@ -35,6 +35,13 @@
 //   - Reboot, InstallSoftware, Clock: gNOI system.Reboot, os
 //     Install/Activate/Verify and system.Time; a Stratum build without one
 //     of them answers UNIMPLEMENTED, which fails with driver.ErrUnsupported.
+//   - SetNodeID (driver.NodeIDSetter): the openconfig-p4rt node ID,
+//     /components/component[name=<chip>]/integrated-circuit/config/node-id
+//     over gNMI, the chip being the component of type INTEGRATED_CIRCUIT;
+//     the chassis config's node id is where a box starts. A build that
+//     serves no such component or refuses the path fails with
+//     driver.ErrUnsupported naming what was missing. Only tested against
+//     the emulated switch presenting Stratum's surface.
 //
 // # Running stratum_bmv2
 //

@@ -175,3 +175,17 @@ func TestStratumReboot(t *testing.T) {
 		t.Fatalf("boots %d, want 2", n)
 	}
 }
+
+// TestStratumSetNodeID: Stratum's chip node ID is set over gNMI
+// openconfig-p4rt, like the emulated switch's.
+func TestStratumSetNodeID(t *testing.T) {
+	ctx := testCtx(t)
+	sw := startStratumLike(t, 0, testbed.Identity{Vendor: "Edgecore"})
+	openDev := func(ctx context.Context, spec driver.Spec) (driver.Device, error) {
+		return stratum.New(driver.WithBackoff(10*time.Millisecond, 100*time.Millisecond)).Open(ctx, spec)
+	}
+	drivertest.CheckNodeID(t, ctx, openDev, driver.Spec{Name: "stratum1", Address: sw.Addr(), DeviceID: 1, Insecure: true}, 42)
+	if got := sw.DeviceID(); got != 42 {
+		t.Fatalf("switch answers to device ID %d, want 42", got)
+	}
+}

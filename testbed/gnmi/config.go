@@ -28,7 +28,16 @@ type Config struct {
 	Interfaces []InterfaceConfig `json:"interfaces"`
 	// NTP is /system/ntp.
 	NTP NTPConfig `json:"ntp"`
+	// NodeID is the openconfig-p4rt node ID of the switch's chip,
+	// /components/component[name=ChipName]/integrated-circuit/config/node-id:
+	// the P4Runtime device_id the switch answers to.
+	NodeID uint64 `json:"node_id"`
 }
+
+// ChipName is the name of the switch's one integrated-circuit component
+// (type INTEGRATED_CIRCUIT, parent "chassis"), as PINS switches name
+// theirs; its integrated-circuit/config/node-id is the P4Runtime device ID.
+const ChipName = "integrated_circuit0"
 
 // InterfaceConfig is /interfaces/interface[name=Name]/config.
 type InterfaceConfig struct {
@@ -80,8 +89,8 @@ func portOf(name string, ports int) (uint32, bool) {
 	return uint32(n), true
 }
 
-func defaultConfig(hostname string, ports int) Config {
-	c := Config{Hostname: hostname, Interfaces: make([]InterfaceConfig, ports)}
+func defaultConfig(hostname string, ports int, nodeID uint64) Config {
+	c := Config{Hostname: hostname, Interfaces: make([]InterfaceConfig, ports), NodeID: nodeID}
 	for i := range c.Interfaces {
 		c.Interfaces[i] = defaultInterface(uint32(i + 1))
 	}

@@ -49,14 +49,22 @@
 //	/system/ntp/servers/server[address]/address                         rw (the key)
 //	/system/ntp/servers/server[address]/config/{address,port}           rw
 //	/system/ntp/servers/server[address]/state/{address,port}
-//	/components/component[name]/name
+//	/components/component[name]/name                                    rw (the key)
 //	/components/component[name]/state/{name,type,description,serial-no,part-no,
 //	                                   mfg-name,software-version,parent,oper-status}
+//	/components/component[name=integrated_circuit0]/integrated-circuit/config/node-id  rw
+//	/components/component[name=integrated_circuit0]/integrated-circuit/state/node-id
 //	/messages/state/message/{msg,priority,app-name,procid,msgid}
 //
-// The components are the chassis ("chassis", type CHASSIS) and one PORT
-// component per port ("port1"..). The counters move with the packets the
-// switch handles (the owner calls CountersChanged). admin-status follows
+// The components are the chassis ("chassis", type CHASSIS), the chip
+// (ChipName, type INTEGRATED_CIRCUIT) and one PORT component per port
+// ("port1"..). The chip's node-id (openconfig-p4rt) is the P4Runtime
+// device ID the switch answers to: a Set of config/node-id changes it at
+// once (the testbed switch hands it to its P4Runtime service before the
+// Set answers), state/node-id reports it, and like all configuration it
+// survives restarts; deleting it restores WithNodeID's value. The
+// counters move with the packets the switch handles (the owner calls
+// CountersChanged). admin-status follows
 // config/enabled; oper-status is set by the switch (SetOperStatus) and, in a
 // testbed, is up only when both ends of a link are enabled and both switches
 // run. System messages (port flaps, configuration changes, boots and

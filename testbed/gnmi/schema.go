@@ -49,6 +49,8 @@ const (
 	idNTPKey
 	idNTPAddress
 	idNTPPort
+	idNodeID
+	idCompKey
 )
 
 // node is one node of the OpenConfig subset the switch serves.
@@ -151,7 +153,7 @@ var models = []model{
 	{"openconfig-system", "2.1.0", "system"},
 	{"openconfig-platform", "0.24.0", "components"},
 	{"openconfig-messages", "0.1.0", "messages"},
-	{"openconfig-p4rt", "1.0.0", ""}, // augments interfaces with the P4 port id
+	{"openconfig-p4rt", "1.0.0", ""}, // augments interfaces with the P4 port id, integrated circuits with node-id
 }
 
 type model struct {
@@ -198,11 +200,19 @@ var schema = func() *node {
 	)
 	components := container("components",
 		list("component", "name",
-			op("name", kString),
+			// The key is writable only so that a Set may name a
+			// component in JSON (it must name one the switch has).
+			cfg("name", kString, idCompKey),
 			container("state",
 				op("name", kString), op("type", kString), op("description", kString),
 				op("serial-no", kString), op("part-no", kString), op("mfg-name", kString),
 				op("software-version", kString), op("parent", kString), enumOp("oper-status", "ACTIVE", "INACTIVE", "DISABLED"),
+			),
+			// openconfig-p4rt augments integrated-circuit config and
+			// state with node-id, the chip's P4Runtime device_id.
+			container("integrated-circuit",
+				container("config", cfg("node-id", kUint64, idNodeID)),
+				container("state", st("node-id", kUint64)),
 			),
 		),
 	)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,14 @@ type ConfigChange struct {
 	Hostname bool
 	// NTP (enabled or servers) changed.
 	NTP bool
+	// NodeID (the chip's openconfig-p4rt node-id, the P4Runtime device
+	// ID) changed.
+	NodeID bool
+}
+
+// changed reports whether the change touched anything.
+func (ch ConfigChange) changed() bool {
+	return len(ch.Ports) > 0 || ch.Hostname || ch.NTP || ch.NodeID
 }
 
 // Option configures New.
@@ -110,7 +119,14 @@ type options struct {
 	minSample           time.Duration
 	targetDefinedSample time.Duration
 	maxQueue            int
+	nodeID              uint64
 }
+
+// WithNodeID sets the default node ID of the switch's chip
+// (/components/component[name=ChipName]/integrated-circuit/config/node-id):
+// the P4Runtime device ID the switch answers to until a Set changes it, and
+// what deleting the leaf restores. The default is 0.
+func WithNodeID(id uint64) Option { return func(o *options) { o.nodeID = id } }
 
 // WithName sets the switch's name: the default hostname and the name of its
 // data in the cache. The default is "switch".
@@ -255,7 +271,7 @@ func New(opts ...Option) (*Server, error) {
 		msgPrefix: &gpb.Path{Target: o.name, Elem: messagePath},
 		cache:     cache.New([]string{o.name}),
 		match:     match.New(),
-		cfg:       defaultConfig(hostname, o.ports),
+		cfg:       defaultConfig(hostname, o.ports, o.nodeID),
 		oper:      make([]bool, o.ports),
 		counters:  make([]Counters, o.ports),
 		swVersion: o.identity.SoftwareVersion,
@@ -538,6 +554,13 @@ func (s *Server) publishInitial() {
 	} {
 		s.put(ts, compPath("chassis", "state", leaf), str(v))
 	}
+	s.put(ts, compPath(ChipName, "name"), str(ChipName))
+	for leaf, v := range map[string]string{
+		"name": ChipName, "type": "INTEGRATED_CIRCUIT", "description": "Switching ASIC", "parent": "chassis", "oper-status": "ACTIVE",
+	} {
+		s.put(ts, compPath(ChipName, "state", leaf), str(v))
+	}
+	s.publishNodeID(ts)
 	s.put(ts, sysPath("state", "software-version"), str(s.swVersion))
 	s.publishHostname(ts)
 	s.put(ts, sysPath("ntp", "config", "enabled"), boolv(s.cfg.NTP.Enabled))
@@ -567,6 +590,14 @@ func (s *Server) publishInitial() {
 
 func (s *Server) datetime() string {
 	return s.o.clock().UTC().Format(time.RFC3339Nano)
+}
+
+// publishNodeID publishes the chip's node ID, configured and applied: the
+// switch applies it in the same step (see Switch), so state follows config
+// at once. Caller holds s.mu.
+func (s *Server) publishNodeID(ts int64) {
+	s.put(ts, compPath(ChipName, "integrated-circuit", "config", "node-id"), uintv(s.cfg.NodeID))
+	s.put(ts, compPath(ChipName, "integrated-circuit", "state", "node-id"), uintv(s.cfg.NodeID))
 }
 
 func (s *Server) publishHostname(ts int64) {
@@ -667,6 +698,28 @@ func (s *Server) Config() Config {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.cfg.Clone()
+}
+
+// hasComponent reports whether the switch has a component of that name:
+// the chassis, its chip, or a port.
+func (s *Server) hasComponent(name string) bool {
+	if name == "chassis" || name == ChipName {
+		return true
+	}
+	rest, ok := strings.CutPrefix(name, "port")
+	if !ok {
+		return false
+	}
+	_, ok = portOf("eth"+rest, s.o.ports)
+	return ok
+}
+
+// NodeID returns the configured node ID of the switch's chip: the
+// P4Runtime device ID the switch answers to.
+func (s *Server) NodeID() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg.NodeID
 }
 
 // InterfaceEnabled reports the administrative state of a port (false for a

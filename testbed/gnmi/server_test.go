@@ -332,7 +332,7 @@ func TestSetErrors(t *testing.T) {
 		{"mtu below minimum", gnmiclient.SetUpdate("/interfaces/interface[name=eth1]/config/mtu", 10), codes.InvalidArgument, "MTU 10"},
 		{"read-only leaf", gnmiclient.SetUpdate("/interfaces/interface[name=eth1]/state/oper-status", "UP"), codes.InvalidArgument, "read-only"},
 		{"read-only subtree in JSON", gnmiclient.SetUpdate("/interfaces/interface[name=eth1]", map[string]any{"state": map[string]any{"mtu": 1}}), codes.InvalidArgument, "read-only"},
-		{"delete of state", gnmiclient.SetDelete("/components"), codes.InvalidArgument, "read-only"},
+		{"delete of state", gnmiclient.SetDelete("/components/component[name=chassis]/state"), codes.InvalidArgument, "read-only"},
 		{"wildcard update", gnmiclient.SetUpdate("/interfaces/interface[name=*]/config/mtu", 1500), codes.InvalidArgument, "wildcards"},
 		{"key contradicts path", gnmiclient.SetUpdate("/interfaces/interface[name=eth1]/config/name", "eth2"), codes.InvalidArgument, "contradicts"},
 		{"bad hostname", gnmiclient.SetUpdate("/system/config/hostname", "no spaces"), codes.InvalidArgument, "hostname"},

@@ -115,10 +115,10 @@ func (s *Server) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse
 	ch := s.commit(ts, t.cfg)
 	n := len(results)
 	s.mu.Unlock()
-	if len(ch.Ports) > 0 || ch.Hostname || ch.NTP {
+	if ch.changed() {
 		s.runHooks(ch)
 	}
-	s.o.log.Debug("gnmi set", "operations", n, "ports", len(ch.Ports), "hostname", ch.Hostname, "ntp", ch.NTP)
+	s.o.log.Debug("gnmi set", "operations", n, "ports", len(ch.Ports), "hostname", ch.Hostname, "ntp", ch.NTP, "node_id", ch.NodeID)
 	return &gpb.SetResponse{Prefix: req.GetPrefix(), Response: results, Timestamp: ts}, nil
 }
 
@@ -142,7 +142,11 @@ func (s *Server) commit(ts int64, cfg Config) ConfigChange {
 		s.publishNTP(ts, old.NTP, cfg.NTP)
 		ch.NTP = true
 	}
-	if len(ch.Ports) > 0 || ch.Hostname || ch.NTP {
+	if old.NodeID != cfg.NodeID {
+		s.publishNodeID(ts)
+		ch.NodeID = true
+	}
+	if ch.changed() {
 		what := []string{}
 		if len(ch.Ports) > 0 {
 			what = append(what, fmt.Sprintf("%d interface(s)", len(ch.Ports)))
@@ -152,6 +156,9 @@ func (s *Server) commit(ts int64, cfg Config) ConfigChange {
 		}
 		if ch.NTP {
 			what = append(what, "NTP")
+		}
+		if ch.NodeID {
+			what = append(what, fmt.Sprintf("P4Runtime node ID %d (was %d)", cfg.NodeID, old.NodeID))
 		}
 		s.publishMessage(ts, Message{Severity: SeverityNotice, App: "gnmi", ID: MsgConfigChange,
 			Text: fmt.Sprintf("Configuration changed by gNMI Set: %v", what)})
@@ -207,6 +214,8 @@ func (t *txn) delete(p *gpb.Path) error {
 			dropServers = append(dropServers, addr)
 		case idNTPPort:
 			c.NTP.Servers[index].Port = DefaultNTPPort
+		case idNodeID:
+			c.NodeID = t.s.o.nodeID
 		}
 	})
 	for _, i := range resetIf {
@@ -240,6 +249,7 @@ func (c *Config) visit(f func(elems []*gpb.PathElem, id leafID, index int, addr 
 		}
 		f(append(e, elem("config"), elem("mtu")), idIfMTU, i, "")
 	}
+	f(compPath(ChipName, "integrated-circuit", "config", "node-id"), idNodeID, 0, "")
 	f(sysPath("config", "hostname"), idHostname, 0, "")
 	f(sysPath("ntp", "config", "enabled"), idNTPEnabled, 0, "")
 	for i, sv := range c.NTP.Servers {
@@ -462,6 +472,21 @@ func (t *txn) assign(n *node, elems []*gpb.PathElem, v any) error {
 		c.Hostname = h
 	case idNTPEnabled:
 		c.NTP.Enabled = x.(bool)
+	case idCompKey:
+		name := keyOf(elems, "component", "name")
+		if !t.s.hasComponent(name) {
+			return failf(codes.NotFound, "%s: the switch has no component %q", where, name)
+		}
+		if x.(string) != name {
+			return failf(codes.InvalidArgument, "%s: value %q contradicts the key %q in the path", where, x, name)
+		}
+	case idNodeID:
+		// Only the chip has an integrated-circuit container; the schema
+		// puts it under every component, so the key decides.
+		if name := keyOf(elems, "component", "name"); name != ChipName {
+			return failf(codes.NotFound, "%s: component %q is not an integrated circuit (the switch's chip is %q)", where, name, ChipName)
+		}
+		c.NodeID = x.(uint64)
 	case idNTPKey, idNTPAddress, idNTPPort:
 		addr := keyOf(elems, "server", "address")
 		if err := checkServerAddress(addr); err != nil {

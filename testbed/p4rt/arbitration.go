@@ -244,8 +244,8 @@ func (s *Server) arbitrate(st *stream, upd *p4v1.MasterArbitrationUpdate) error 
 	r := s.roles[name]
 	if !st.arbitrated {
 		// 1. First arbitration on this stream.
-		if upd.GetDeviceId() != s.deviceID {
-			return status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", upd.GetDeviceId(), s.deviceID)
+		if self := s.deviceID.Load(); upd.GetDeviceId() != self {
+			return status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", upd.GetDeviceId(), self)
 		}
 		if r == nil && s.fixedRoles {
 			return status.Errorf(codes.NotFound, "unknown role %q", name)
@@ -271,8 +271,8 @@ func (s *Server) arbitrate(st *stream, upd *p4v1.MasterArbitrationUpdate) error 
 		s.log.Info("p4rt: controller arbitrated", "stream", st.id, "role", name, "election_id", id.String())
 	} else {
 		// 2. Update from an already live controller.
-		if upd.GetDeviceId() != s.deviceID {
-			return status.Errorf(codes.FailedPrecondition, "arbitration cannot change the device_id from %d to %d", s.deviceID, upd.GetDeviceId())
+		if self := s.deviceID.Load(); upd.GetDeviceId() != self {
+			return status.Errorf(codes.FailedPrecondition, "arbitration cannot change the device_id from %d to %d", self, upd.GetDeviceId())
 		}
 		if name != st.role.name {
 			return status.Errorf(codes.FailedPrecondition, "arbitration cannot change the role from %q to %q; open a new stream", st.role.name, name)
@@ -331,7 +331,7 @@ func (s *Server) notifyRoleLocked(r *role, only *stream) {
 }
 
 func (s *Server) arbitrationStateLocked(r *role, prim, st *stream) *p4v1.MasterArbitrationUpdate {
-	u := &p4v1.MasterArbitrationUpdate{DeviceId: s.deviceID}
+	u := &p4v1.MasterArbitrationUpdate{DeviceId: s.deviceID.Load()}
 	if r.name != "" {
 		u.Role = &p4v1.Role{Name: r.name}
 		if r.configAny != nil {
@@ -406,12 +406,66 @@ func (s *Server) checkPrimaryLocked(deviceID uint64, roleName string, eid *p4v1.
 // known when it was configured with WithRoles, or, by default, once a
 // controller has arbitrated for it; the default role always is.
 func (s *Server) checkRoleLocked(deviceID uint64, roleName string) (*role, error) {
-	if deviceID != s.deviceID {
-		return nil, status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", deviceID, s.deviceID)
+	if self := s.deviceID.Load(); deviceID != self {
+		return nil, status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", deviceID, self)
 	}
 	r := s.roles[roleName]
 	if r == nil {
 		return nil, status.Errorf(codes.NotFound, "unknown role %q", roleName)
 	}
 	return r, nil
+}
+
+// SetDeviceID makes the server answer for device id from now on, as a
+// switch does when its openconfig-p4rt node ID is set over gNMI
+// (openconfig-p4rt.yang: node-id is "the numeric ID (device_id) used by
+// the controller to address the integrated circuit"). Requests naming any
+// other device_id, the old one included, are refused with NOT_FOUND, the
+// code for a device_id the server does not know (spec "Rules for Handling
+// MasterArbitrationUpdate Messages" and "Write RPC").
+//
+// Arbitration belongs to a (device_id, role) pair (spec "Client
+// Arbitration and Controller Replication"), and a stream cannot move to
+// another device_id (a later MasterArbitrationUpdate with another
+// device_id is FAILED_PRECONDITION, same rules). So the controllers of the
+// old ID have nothing left to be primary or backup of: every arbitrated
+// stream is ended with NOT_FOUND, which clients take as final rather than
+// retrying under the old ID, and each role starts over with no primary and
+// no election_id_past, as a new device would. Streams that have not
+// arbitrated yet stay open and may arbitrate for id. The forwarding
+// pipeline and its entries are kept: the chip has not changed, only the
+// number it answers to.
+//
+// Setting the current ID changes nothing.
+func (s *Server) SetDeviceID(id uint64) {
+	// fwdMu first (lock order): a Write in flight finishes under the ID
+	// it was checked against.
+	s.fwdMu.Lock()
+	defer s.fwdMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.deviceID.Load()
+	if old == id {
+		return
+	}
+	s.deviceID.Store(id)
+	ended := 0
+	for st := range s.streams {
+		if !st.arbitrated {
+			continue
+		}
+		// Detach the stream at once, as removeStream would once its RPC
+		// returns, so that nothing it still sends (a late arbitration, a
+		// packet-out) is taken as coming from a live controller.
+		st.closed = true
+		delete(s.streams, st)
+		delete(st.role.streams, st)
+		st.terminate(status.Errorf(codes.NotFound,
+			"device_id %d is gone: this device is now %d (its openconfig-p4rt node-id changed); arbitrate again for %d", old, id, id))
+		ended++
+	}
+	for _, r := range s.roles {
+		r.past, r.config, r.configAny = nil, nil, nil
+	}
+	s.log.Info("p4rt: device ID changed", "from", old, "to", id, "streams_ended", ended)
 }

@@ -148,8 +148,8 @@ func (s *Server) GetForwardingPipelineConfig(ctx context.Context, req *p4v1.GetF
 	if err := s.unaryDelay(ctx); err != nil {
 		return nil, err
 	}
-	if req.GetDeviceId() != s.deviceID {
-		return nil, status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", req.GetDeviceId(), s.deviceID)
+	if self := s.deviceID.Load(); req.GetDeviceId() != self {
+		return nil, status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", req.GetDeviceId(), self)
 	}
 	rt := req.GetResponseType()
 	switch rt {

@@ -31,7 +31,11 @@ const DefaultStreamQueueSize = 1024
 type Server struct {
 	p4v1.UnimplementedP4RuntimeServer
 
-	deviceID      uint64
+	// deviceID is the device_id the server answers for. It changes only
+	// under fwdMu and mu (SetDeviceID), so the arbitration code, which
+	// holds mu, sees one value for a whole request; it is atomic so that
+	// the unary checks outside mu may read it too.
+	deviceID      atomic.Uint64
 	log           *slog.Logger
 	packetOut     func(*p4v1.PacketOut) error
 	queueSize     int
@@ -150,7 +154,6 @@ func WithPanicRecovery(on bool) Option {
 // forwarding pipeline set.
 func New(deviceID uint64, opts ...Option) *Server {
 	s := &Server{
-		deviceID:      deviceID,
 		log:           slog.New(slog.DiscardHandler),
 		queueSize:     DefaultStreamQueueSize,
 		recoverPanics: true,
@@ -158,6 +161,7 @@ func New(deviceID uint64, opts ...Option) *Server {
 		streams:       map[*stream]struct{}{},
 		digests:       newDigestCache(),
 	}
+	s.deviceID.Store(deviceID)
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -184,7 +188,7 @@ func (s *Server) Register(g *grpc.Server) {
 }
 
 // DeviceID returns the device ID the server answers for.
-func (s *Server) DeviceID() uint64 { return s.deviceID }
+func (s *Server) DeviceID() uint64 { return s.deviceID.Load() }
 
 // Schema returns the schema of the committed pipeline (the one the data
 // plane runs), or nil before any pipeline is committed.
@@ -197,8 +201,8 @@ func (s *Server) Capabilities(ctx context.Context, req *p4v1.CapabilitiesRequest
 	if err := s.unaryDelay(ctx); err != nil {
 		return nil, err
 	}
-	if id := req.GetDeviceId(); id != 0 && id != s.deviceID {
-		return nil, status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", id, s.deviceID)
+	if id, self := req.GetDeviceId(), s.deviceID.Load(); id != 0 && id != self {
+		return nil, status.Errorf(codes.NotFound, "unknown device_id %d (this device is %d)", id, self)
 	}
 	return &p4v1.CapabilitiesResponse{P4RuntimeApiVersion: APIVersion}, nil
 }

@@ -117,3 +117,15 @@ func (d *Device) Clock(ctx context.Context) (driver.ClockReading, error) {
 	}
 	return driver.ClockFromGNOI(ctx, d.Spec().Name, n)
 }
+
+// SetNodeID sets the openconfig-p4rt node ID of the box's chip over gNMI
+// and reads it back (driver.NodeIDSetter).
+func (d *Device) SetNodeID(ctx context.Context, id uint64) error {
+	g, err := d.GNMI()
+	if err != nil {
+		return err
+	}
+	return driver.SetNodeIDGNMI(ctx, d.Spec().Name, g, id)
+}
+
+var _ driver.NodeIDSetter = (*Device)(nil)
