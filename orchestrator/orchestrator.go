@@ -51,6 +51,17 @@ type options struct {
 	svc        serviceOptions
 	startWait  time.Duration
 	creds      func(inventory.Box) (*tls.Config, *driver.Credentials, error)
+	noNodeIDs  bool
+}
+
+// WithNodeIDs says whether Register makes each box answer P4Runtime under
+// its module ID (default true): where the box's driver can set the
+// openconfig-p4rt node ID of its chip (driver.NodeIDSetter), a box
+// registered with another device ID gets its module ID as node ID, and is
+// reopened and recorded with it. Boxes whose driver cannot keep the device
+// ID they were registered with.
+func WithNodeIDs(on bool) Option {
+	return func(o *options) { o.noNodeIDs = !on }
 }
 
 // WithStartWait bounds how long New waits for the registered boxes to
@@ -538,6 +549,14 @@ func (o *Orchestrator) Register(ctx context.Context, spec inventory.BoxSpec) (in
 	// A box registered again at the address it is open at is the same
 	// box: close its device first, or the new one could not take the
 	// P4Runtime election ID the old one holds.
+	// A box the orchestrator renumbered (WithNodeIDs) answers under its
+	// module ID, whatever device ID it is registered again with.
+	if renumbered, ok, err := o.renumbered(ctx, spec); err != nil {
+		return inventory.Box{}, fmt.Errorf("orchestrator: register %q (op %s): %w", spec.Name, op, err)
+	} else if ok {
+		spec = spec.Clone()
+		spec.DeviceID = renumbered
+	}
 	o.mu.Lock()
 	var same *conn
 	for serial, c := range o.conns {
@@ -562,9 +581,73 @@ func (o *Orchestrator) Register(ctx context.Context, spec inventory.BoxSpec) (in
 		log.Warn("register failed", "name", spec.Name, "err", err)
 		return inventory.Box{}, fmt.Errorf("orchestrator: register %q (op %s): %w", spec.Name, op, err)
 	}
-	log.Info("box registered", logbook.AttrModule, b.Module, "serial", b.Serial)
+	if b, dev, err = o.setNodeID(ctx, b, dev, log); err != nil {
+		return inventory.Box{}, fmt.Errorf("orchestrator: register %q (op %s): %w", spec.Name, op, err)
+	}
+	log.Info("box registered", logbook.AttrModule, b.Module, "serial", b.Serial, "device_id", b.Spec.DeviceID)
 	o.attach(b, dev, log)
 	return b, nil
+}
+
+// setNodeID makes the box answer P4Runtime under its module ID where its
+// driver can set the openconfig-p4rt node ID (WithNodeIDs): it sets it,
+// reopens the box under it and records it. A box whose driver cannot is
+// returned as it is. On an error dev is closed.
+func (o *Orchestrator) setNodeID(ctx context.Context, b inventory.Box, dev driver.Device, log *slog.Logger) (inventory.Box, driver.Device, error) {
+	id := uint64(b.Module)
+	setter, ok := dev.(driver.NodeIDSetter)
+	if o.o.noNodeIDs || !ok || b.Spec.DeviceID == id {
+		return b, dev, nil
+	}
+	if err := setter.SetNodeID(ctx, id); err != nil {
+		if errors.Is(err, driver.ErrUnsupported) {
+			log.Info("box keeps its device ID: its node ID cannot be set", logbook.AttrModule, b.Module, "device_id", b.Spec.DeviceID, "err", err)
+			return b, dev, nil
+		}
+		_ = dev.Close()
+		return b, nil, fmt.Errorf("set the node ID of module %d to %d: %w", b.Module, id, err)
+	}
+	// The box cut the P4Runtime sessions of the old ID (spec: arbitration
+	// is per device_id): reopen under the new one.
+	_ = dev.Close()
+	spec := b.Spec.Clone()
+	spec.TLS, spec.Credentials = nil, nil
+	var err error
+	if spec, err = o.withCredentials(b, spec); err != nil {
+		return b, nil, err
+	}
+	spec.DeviceID = id
+	if dev, err = o.openDevice(ctx, spec); err != nil {
+		return b, nil, fmt.Errorf("reopen module %d under device ID %d: %w", b.Module, id, err)
+	}
+	nb, err := o.inv.RegisterDevice(ctx, spec, dev)
+	if err != nil {
+		_ = dev.Close()
+		return b, nil, fmt.Errorf("record device ID %d of module %d: %w", id, b.Module, err)
+	}
+	log.Info("box answers P4Runtime under its module ID", logbook.AttrModule, nb.Module, "was", b.Spec.DeviceID)
+	return nb, dev, nil
+}
+
+// renumbered returns the device ID a box registered at spec's address
+// answers under after the orchestrator renumbered it (its module ID),
+// when spec asks for another.
+func (o *Orchestrator) renumbered(ctx context.Context, spec inventory.BoxSpec) (uint64, bool, error) {
+	if o.o.noNodeIDs {
+		return 0, false, nil
+	}
+	boxes, _, err := o.inv.List(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, b := range boxes {
+		at := b.Spec
+		at.DeviceID = spec.DeviceID
+		if b.Spec.DeviceID == uint64(b.Module) && spec.DeviceID != b.Spec.DeviceID && sameTarget(at, spec) {
+			return b.Spec.DeviceID, true, nil
+		}
+	}
+	return 0, false, nil
 }
 
 // electionWait bounds how long openDevice waits for a box to free the

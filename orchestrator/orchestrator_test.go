@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -530,5 +531,70 @@ func TestStartWaitAndCredentials(t *testing.T) {
 	}
 	if o2.Connected(tb.Switch("leaf1").Identity().Serial) {
 		t.Error("leaf1 is down but reported connected")
+	}
+}
+
+// TestNodeIDs: a box registered with a device ID other than its module ID
+// is renumbered (openconfig-p4rt node ID) to answer P4Runtime under its
+// module ID, keeps answering after a registration with its old ID and a
+// restart; WithNodeIDs(false) leaves boxes as registered.
+func TestNodeIDs(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("on=%v", on), func(t *testing.T) {
+			b := startBed(t)
+			ctx := testCtx(t)
+			o := b.open(t, orchestrator.WithNodeIDs(on))
+			// leaf1 and leaf2 (device IDs 3, 4) first: modules 1, 2.
+			var boxes []inventory.Box
+			for _, name := range []string{"leaf1", "leaf2"} {
+				sw := b.tb.Switch(name)
+				box, err := o.Register(ctx, spec(sw))
+				if err != nil {
+					t.Fatal(err)
+				}
+				boxes = append(boxes, box)
+			}
+			for i, box := range boxes {
+				want := uint64(3 + i)
+				if on {
+					want = uint64(box.Module)
+				}
+				sw := b.tb.Switches()[2+i]
+				if box.Spec.DeviceID != want || sw.DeviceID() != want {
+					t.Errorf("%s: module %d recorded with device ID %d, switch answers %d; want %d",
+						sw.Name(), box.Module, box.Spec.DeviceID, sw.DeviceID(), want)
+				}
+			}
+			cfg, err := goal.Parse([]byte("version: 1\nroles:\n  forwarder: {pipeconf: fabric-v1model}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := o.Commit(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+			// Registered again with the device ID it was configured with.
+			again, err := o.Register(ctx, inventory.BoxSpec{Name: "leaf1", Driver: builtin.Emulated,
+				Address: b.tb.Switch("leaf1").Addr(), Role: inventory.RoleForwarder, DeviceID: 3, Insecure: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Module != boxes[0].Module || again.Spec.DeviceID != boxes[0].Spec.DeviceID {
+				t.Errorf("registered again: %v device ID %d, want module %d device ID %d", again, again.Spec.DeviceID, boxes[0].Module, boxes[0].Spec.DeviceID)
+			}
+			if err := o.Close(); err != nil {
+				t.Fatal(err)
+			}
+			o2 := b.open(t, orchestrator.WithNodeIDs(on))
+			cur, err := o2.Current(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, box := range boxes {
+				if _, err := o2.Reconcile(ctx, box.Serial); err != nil {
+					t.Errorf("after a restart, module %d: %v", box.Module, err)
+				}
+			}
+			expect(t, o2, cur.Goals)
+		})
 	}
 }
