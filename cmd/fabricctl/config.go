@@ -186,16 +186,9 @@ with -o json or -o yaml.`,
 		Example: `  fabricctl config get > chassis.yaml`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.GetConfig, &nbpb.GetConfigRequest{})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.GetConfig(ctx, &nbpb.GetConfigRequest{})
-			if err != nil {
-				return rpcError(err)
 			}
 			if opts.output == output.FormatTable {
 				w := cmd.OutOrStdout()
@@ -293,16 +286,9 @@ many gNMI updates sent.`,
 					return err
 				}
 			}
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.Diff, &req)
 			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.Diff(ctx, &req)
-			if err != nil {
-				return fmt.Errorf("diff: %w", rpcError(err))
+				return fmt.Errorf("diff: %w", err)
 			}
 			d := diffView{From: resp.GetFrom(), To: resp.GetTo(), Boxes: []boxDiffView{}}
 			for _, b := range resp.GetBoxes() {
@@ -347,16 +333,9 @@ func newConfigHistoryCmd(opts *globalOptions) *cobra.Command {
 		Short: "List the committed versions, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.History, &nbpb.HistoryRequest{})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.History(ctx, &nbpb.HistoryRequest{})
-			if err != nil {
-				return rpcError(err)
 			}
 			l := versionList{}
 			for _, v := range resp.GetVersions() {

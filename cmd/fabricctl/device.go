@@ -148,16 +148,9 @@ func newDeviceListCmd(opts *globalOptions) *cobra.Command {
 		Example: `  fabricctl device list --server fabricd.example.net:9345 --tls-ca ca.pem --token-file ~/.fabric-token`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.ListBoxes, &nbpb.ListBoxesRequest{})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.ListBoxes(ctx, &nbpb.ListBoxesRequest{})
-			if err != nil {
-				return rpcError(err)
 			}
 			l := boxList{}
 			for _, b := range resp.GetBoxes() {
@@ -214,16 +207,9 @@ fabricd's --box-ca. Needs an admin token.`,
 				return err
 			}
 			req.Options, req.Insecure = o, insecure
-			c, err := opts.dial(cmd)
+			box, err := unary(cmd, opts, nbpb.ChassisClient.RegisterBox, &req)
 			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			box, err := c.RegisterBox(ctx, &req)
-			if err != nil {
-				return fmt.Errorf("register %s: %w", req.Name, rpcError(err))
+				return fmt.Errorf("register %s: %w", req.Name, err)
 			}
 			return opts.print(cmd, boxResult(newBoxView(box)))
 		},
@@ -253,16 +239,9 @@ for the next box. Needs an admin token.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeFirst(opts.completeSerials()),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial(cmd)
+			box, err := unary(cmd, opts, nbpb.ChassisClient.DecommissionBox, &nbpb.DecommissionBoxRequest{Serial: args[0]})
 			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			box, err := c.DecommissionBox(ctx, &nbpb.DecommissionBoxRequest{Serial: args[0]})
-			if err != nil {
-				return fmt.Errorf("decommission %s: %w", args[0], rpcError(err))
+				return fmt.Errorf("decommission %s: %w", args[0], err)
 			}
 			return opts.print(cmd, boxResult(newBoxView(box)))
 		},
@@ -303,16 +282,9 @@ changed. Needs an admin token.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeFirst(opts.completeSerials()),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.Reconcile, &nbpb.ReconcileRequest{Serial: args[0]})
 			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.Reconcile(ctx, &nbpb.ReconcileRequest{Serial: args[0]})
-			if err != nil {
-				return fmt.Errorf("reconcile %s: %w", args[0], rpcError(err))
+				return fmt.Errorf("reconcile %s: %w", args[0], err)
 			}
 			v := reconcileView{Serial: args[0], Op: resp.GetOp(), Changes: newChangesView(resp.GetChanges()),
 				Replayed: resp.GetReplayed(), Duration: resp.GetDuration().AsDuration().String(), Error: resp.GetError()}

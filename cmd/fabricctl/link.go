@@ -61,16 +61,9 @@ module:port.`,
 		Short:   "List the discovered links",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.ListLinks, &nbpb.ListLinksRequest{})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.ListLinks(ctx, &nbpb.ListLinksRequest{})
-			if err != nil {
-				return rpcError(err)
 			}
 			l := linkList{}
 			for _, k := range resp.GetLinks() {

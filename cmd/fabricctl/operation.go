@@ -282,16 +282,9 @@ func newOperationListCmd(opts *globalOptions) *cobra.Command {
 		Short:   "List the operations this fabricd started, oldest first",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.ListOperations, &nbpb.ListOperationsRequest{})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.ListOperations(ctx, &nbpb.ListOperationsRequest{})
-			if err != nil {
-				return rpcError(err)
 			}
 			l := opList{}
 			for _, op := range resp.GetOperations() {
@@ -326,16 +319,9 @@ func newOperationGetCmd(opts *globalOptions) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: opts.completeOps(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := opts.dial(cmd)
+			op, err := unary(cmd, opts, nbpb.ChassisClient.GetOperation, &nbpb.GetOperationRequest{Id: args[0]})
 			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			op, err := c.GetOperation(ctx, &nbpb.GetOperationRequest{Id: args[0]})
-			if err != nil {
-				return fmt.Errorf("operation %s: %w", args[0], rpcError(err))
+				return fmt.Errorf("operation %s: %w", args[0], err)
 			}
 			return opts.print(cmd, newOpView(op))
 		},

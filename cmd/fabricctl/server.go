@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -309,4 +310,25 @@ func (g *globalOptions) completeModules() cobra.CompletionFunc {
 		}
 		return out
 	})
+}
+
+// unary dials fabricd, makes the one call rpc(req) bounded by --timeout,
+// and returns its answer, with a gRPC error made readable (rpcError):
+//
+//	resp, err := unary(cmd, opts, nbpb.ChassisClient.History, &nbpb.HistoryRequest{})
+func unary[Req, Resp any](cmd *cobra.Command, opts *globalOptions,
+	rpc func(nbpb.ChassisClient, context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (Resp, error) {
+	var zero Resp
+	c, err := opts.dial(cmd)
+	if err != nil {
+		return zero, err
+	}
+	defer c.Close()
+	ctx, cancel := c.call(cmd)
+	defer cancel()
+	resp, err := rpc(c, ctx, req)
+	if err != nil {
+		return zero, rpcError(err)
+	}
+	return resp, nil
 }

@@ -75,16 +75,9 @@ within an error bound, its drift in parts per million, how many samples the
 estimate rests on and whether the box is past the threshold.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := opts.dial(cmd)
+			resp, err := unary(cmd, opts, nbpb.ChassisClient.Time, &nbpb.TimeRequest{})
 			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := c.call(cmd)
-			defer cancel()
-			resp, err := c.Time(ctx, &nbpb.TimeRequest{})
-			if err != nil {
-				return fmt.Errorf("time: %w", rpcError(err))
+				return fmt.Errorf("time: %w", err)
 			}
 			v := timeView{Now: timeOf(resp.GetNow()), NTPServer: resp.GetNtpServer(),
 				ThresholdNS: int64(resp.GetThreshold().AsDuration()), Boxes: []clockView{}}
