@@ -319,6 +319,8 @@ func newGnoiInstallCmd(opts *globalOptions, f *gnoiFlags) *cobra.Command {
 		activate bool
 		noReboot bool
 		wait     bool
+
+		showProgress bool
 	)
 	cmd := &cobra.Command{
 		Use:   "install",
@@ -367,6 +369,10 @@ payload after it.`,
 			if fh, ok := image.(*os.File); ok {
 				if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() {
 					iopts = append(iopts, gnoi.WithPackageSize(uint64(fi.Size())))
+					// Bytes sent, on standard error: an image is often
+					// hundreds of megabytes.
+					b := newBar(cmd, showProgress, fi.Size(), "transfer", "", true)
+					iopts = append(iopts, gnoi.WithProgress(func(p gnoi.InstallProgress) { b.set(int64(p.BytesSent)) }))
 				}
 			}
 			res, err := c.Install(ctx, version, image, iopts...)
@@ -396,6 +402,7 @@ payload after it.`,
 	fl.BoolVar(&activate, "activate", false, "activate the version once installed (reboots the device)")
 	fl.BoolVar(&noReboot, "no-reboot", false, "with --activate: do not reboot; the version runs after the next reboot")
 	fl.BoolVar(&wait, "wait", false, "with --activate: wait until the device runs the version")
+	fl.BoolVar(&showProgress, "progress", false, "draw the transfer's progress bar even when standard error is not a terminal")
 	_ = cmd.MarkFlagFilename("file")
 	return cmd
 }

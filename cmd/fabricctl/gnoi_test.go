@@ -101,9 +101,12 @@ func TestGnoiInstall(t *testing.T) {
 	if err := os.WriteFile(file, img, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stdout, _, err := run(t, "gnoi", "install", "--target", box.Addr(), "--insecure", "--version", "2.0.0", "--file", file, "--activate", "--wait", "-o", "json")
+	stdout, stderr, err := run(t, "gnoi", "install", "--target", box.Addr(), "--insecure", "--version", "2.0.0", "--file", file, "--activate", "--wait", "--progress", "-o", "json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "transfer") || !strings.Contains(stderr, "100%") {
+		t.Errorf("--progress: no finished transfer bar on stderr:\n%q", stderr)
 	}
 	var got gnoiInstall
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {

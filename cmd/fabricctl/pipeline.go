@@ -27,7 +27,7 @@ func newPipelineCmd(opts *globalOptions) *cobra.Command {
 		Use:   "pipeline",
 		Short: "Inspect pipeconfs and translate forwarding objectives into their entities",
 	}
-	cmd.AddCommand(newPipelineListCmd(opts), newPipelineShowCmd(opts), newPipelineTranslateCmd(opts))
+	cmd.AddCommand(newPipelineListCmd(opts), newPipelineShowCmd(opts), newPipelineTranslateCmd(opts), newPipelinePushCmd(opts))
 	return cmd
 }
 

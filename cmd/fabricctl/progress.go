@@ -71,3 +71,44 @@ func (p *progress) end() {
 	fmt.Fprintln(p.w)
 	p.bar = nil
 }
+
+// bar is a progress bar of a known amount of work on a command's standard
+// error. A nil *bar draws nothing, so callers need not check.
+type bar struct{ pb *progressbar.ProgressBar }
+
+// newBar returns a bar of max units, described by desc, or nil when
+// standard error is not a terminal and force is false (as newProgress).
+// bytes counts the units as bytes (with rates); otherwise they are unit.
+func newBar(cmd *cobra.Command, force bool, max int64, desc, unit string, bytes bool) *bar {
+	if newProgress(cmd, force) == nil || max <= 0 {
+		return nil
+	}
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }),
+	}
+	if bytes {
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	} else {
+		opts = append(opts, progressbar.OptionSetItsString(unit), progressbar.OptionSetPredictTime(false))
+	}
+	return &bar{pb: progressbar.NewOptions64(max, opts...)}
+}
+
+// set draws n units done.
+func (b *bar) set(n int64) {
+	if b != nil {
+		_ = b.pb.Set64(n)
+	}
+}
+
+// add draws n more units done.
+func (b *bar) add(n int64) {
+	if b != nil {
+		_ = b.pb.Add64(n)
+	}
+}
