@@ -335,11 +335,18 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (store.Store,
 	return s, nil
 }
 
-// restore is "fabricd restore --data-dir D --from FILE".
+// restore is "fabricd restore --data-dir D --from FILE" for the bbolt
+// store, and "fabricd restore --etcd-data-dir D --etcd-name N
+// --etcd-peer-url URL --from FILE" for an etcd member (what `etcdutl
+// snapshot restore` does; start etcd with that name and URL on D).
 func restore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fabricd restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data-dir", "", "new bbolt data directory (must not hold a store)")
+	etcdDir := fs.String("etcd-data-dir", "", "new etcd member data directory (must not exist or be empty), instead of --data-dir")
+	etcdName := fs.String("etcd-name", "default", "with --etcd-data-dir: the member's --name")
+	etcdPeer := fs.String("etcd-peer-url", "http://localhost:2380", "with --etcd-data-dir: the member's --initial-advertise-peer-urls")
+	etcdCluster := fs.String("etcd-initial-cluster", "", "with --etcd-data-dir: every member as name=peerURL,... (default: this member alone)")
 	from := fs.String("from", "", "backup file (the Backup RPC's stream; - for stdin)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -347,8 +354,8 @@ func restore(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch {
 	case fs.NArg() > 0:
 		return fmt.Errorf("restore: unexpected arguments %q", fs.Args())
-	case *dir == "" || *from == "":
-		return errors.New("restore: give --data-dir and --from")
+	case (*dir == "") == (*etcdDir == "") || *from == "":
+		return errors.New("restore: give --from and one of --data-dir (bbolt) and --etcd-data-dir (etcd)")
 	}
 	var r io.Reader
 	if *from == "-" {
@@ -361,9 +368,16 @@ func restore(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer f.Close()
 		r = f
 	}
-	if err := bolt.Restore(ctx, r, *dir); err != nil {
+	into := *dir
+	if *etcdDir != "" {
+		into = *etcdDir
+		cfg := etcd.RestoreConfig{Name: *etcdName, PeerURLs: []string{*etcdPeer}, InitialCluster: *etcdCluster}
+		if err := etcd.Restore(ctx, r, *etcdDir, cfg); err != nil {
+			return fmt.Errorf("restore %s into %s: %w", *from, *etcdDir, err)
+		}
+	} else if err := bolt.Restore(ctx, r, *dir); err != nil {
 		return fmt.Errorf("restore %s into %s: %w", *from, *dir, err)
 	}
-	fmt.Fprintf(stdout, "fabricd: restored %s into %s\n", *from, *dir)
+	fmt.Fprintf(stdout, "fabricd: restored %s into %s\n", *from, into)
 	return nil
 }
