@@ -3,126 +3,52 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/p4fabric/fabric/driver/builtin"
 	"github.com/p4fabric/fabric/internal/certs"
 	"github.com/p4fabric/fabric/orchestrator"
 	"github.com/p4fabric/fabric/orchestrator/discovery"
-	"github.com/p4fabric/fabric/orchestrator/northbound"
 	"github.com/p4fabric/fabric/orchestrator/store/bolt"
 	"github.com/p4fabric/fabric/orchestrator/timesync"
-	"github.com/p4fabric/fabric/testbed"
-	"github.com/p4fabric/fabric/testbed/topology"
+	"github.com/p4fabric/fabric/testbed/chassistest"
 )
 
 const (
-	testAdminToken = "admin-token-for-tests"
-	testReadToken  = "read-token-for-tests"
+	testAdminToken = chassistest.AdminToken
+	testReadToken  = chassistest.ReadToken
 )
 
-// fabricd is what the daemon would be in these tests: a LeafSpine(2,2)
-// testbed, an orchestrator on a bolt store in a temporary directory, and the
-// northbound server over TLS on a loopback port with an admin and a
-// read-only token. caFile is the PEM of the CA that signed the server's
-// certificate, as --tls-ca takes it.
+// fabricd is what the daemon would be in these tests: the chassis fixture
+// (a LeafSpine(2,2) testbed, an orchestrator on a bolt store in a temporary
+// directory) with time sync and fast discovery, and its northbound API
+// over TLS on a loopback port with an admin and a read-only token.
 type fabricd struct {
-	tb     *testbed.Testbed
-	o      *orchestrator.Orchestrator
-	srv    *northbound.Server
-	ca     *certs.CA
-	addr   string
-	caFile string
-	dir    string
+	*chassistest.Chassis
+	api *chassistest.API
 }
 
 func startFabricd(t *testing.T) *fabricd {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	f := &fabricd{dir: t.TempDir()}
-	tb, err := testbed.Start(topology.LeafSpine(2, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tb.Close() })
-	f.tb = tb
-	reg, err := builtin.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := bolt.Open(ctx, filepath.Join(f.dir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	o, err := orchestrator.New(ctx, st, reg,
-		orchestrator.WithReconcileInterval(time.Hour), orchestrator.WithBoxTimeout(10*time.Second),
-		orchestrator.WithTimeSync(timesync.WithThreshold(time.Second)),
+	c := chassistest.Start(t)
+	o := c.Open(t, orchestrator.WithTimeSync(timesync.WithThreshold(time.Second)),
 		orchestrator.WithDiscovery(discovery.WithInterval(200*time.Millisecond)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = o.Close() })
-	f.o = o
-
-	ca, err := certs.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ca.WritePEM(f.dir); err != nil {
-		t.Fatal(err)
-	}
-	f.caFile = filepath.Join(f.dir, certs.CAFile)
-	f.ca = ca
-	srv, err := northbound.NewServer(o, northbound.WithTokens(northbound.Tokens{
-		Admin: []string{testAdminToken}, ReadOnly: []string{testReadToken}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() }) // ends the streams, so that Stop does not wait on them
-	f.srv = srv
-	f.addr = f.listen(t, nil)
-	return f
-}
-
-// listen serves the northbound server on a new loopback port over TLS,
-// asking for client certificates signed by clientCAs when it is not nil,
-// and returns the address.
-func (f *fabricd) listen(t *testing.T, clientCAs *x509.CertPool) string {
-	t.Helper()
-	cert, err := f.ca.Issue("fabricd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer(append(f.srv.ServerOptions(), grpc.Creds(credentials.NewTLS(certs.ServerConfig(cert, clientCAs))))...)
-	f.srv.Register(gs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	return lis.Addr().String()
+	return &fabricd{Chassis: c, api: c.Serve(t, o)}
 }
 
 // conn returns the connection flags for token ("" for none).
 func (f *fabricd) conn(token string) []string {
-	args := []string{"--server", f.addr, "--tls-ca", f.caFile}
+	args := []string{"--server", f.api.Addr, "--tls-ca", f.api.CAFile}
 	if token != "" {
 		args = append(args, "--token", token)
 	}
@@ -164,55 +90,25 @@ func (f *fabricd) adminJSON(t *testing.T, v any, args ...string) {
 	}
 }
 
-// registerAll registers the testbed's switches through fabricctl: spines
-// as fabric boxes, leaves as forwarders, modules 1 to 4 in testbed order.
+// registerAll registers the testbed's switches through fabricctl, with
+// the fixture's roles: modules 1 to 4 in testbed order.
 func (f *fabricd) registerAll(t *testing.T) {
 	t.Helper()
-	for i, sw := range f.tb.Switches() {
-		role := "forwarder"
-		if strings.HasPrefix(sw.Name(), "spine") {
-			role = "fabric"
-		}
+	for i, sw := range f.Switches() {
 		var box boxView
 		f.adminJSON(t, &box, "device", "register", "--name", sw.Name(), "--driver", builtin.Emulated,
-			"--address", sw.Addr(), "--role", role, "--device-id", fmt.Sprint(sw.DeviceID()), "--box-insecure")
+			"--address", sw.Addr(), "--role", string(chassistest.Role(sw)), "--device-id", fmt.Sprint(sw.DeviceID()), "--box-insecure")
 		if box.Module != uint32(i+1) || box.Serial != sw.Identity().Serial || box.Name != sw.Name() || !box.Connected {
 			t.Fatalf("register %s = %+v, want module %d, serial %s, connected", sw.Name(), box, i+1, sw.Identity().Serial)
 		}
 	}
 }
 
-// chassisConfig is version v of a chassis config for the LeafSpine(2,2)
-// testbed registered as modules 1 to 4 (spines 1-2 run onos-basic, leaves
-// 3-4 fabric-v1model): routes and interface descriptions move with v.
-func chassisConfig(v int) string {
-	var s strings.Builder
-	s.WriteString("version: 1\nroles:\n  fabric: {pipeconf: onos-basic}\n")
-	s.WriteString("  forwarder:\n    pipeconf: fabric-v1model\n    objectives:\n")
-	s.WriteString("      - l3-interface: {port: 1, router_mac: \"00:aa:00:00:00:01\"}\ninterfaces:\n")
-	for m := 1; m <= 4; m++ {
-		fmt.Fprintf(&s, "  eth-%d/0/1: {description: \"v%d\"}\n", m, v)
-	}
-	s.WriteString("modules:\n")
-	for m := 1; m <= 4; m++ {
-		fmt.Fprintf(&s, "  \"%d\":\n    objectives:\n", m)
-		for r := range 2 {
-			if m <= 2 {
-				fmt.Fprintf(&s, "      - route: {prefix: 10.%d.%d.0/24, next_hop: {id: nh%d, port: %d}}\n", v, r, r, 1+(r+v)%2)
-			} else {
-				fmt.Fprintf(&s, "      - route: {prefix: 10.%d.%d.0/24, next_hop: {id: nh%d, port: %d, src_mac: \"00:aa:00:00:00:01\", dst_mac: \"00:bb:00:00:00:%02x\"}}\n",
-					v, r, r, 1+(r+v)%2, m)
-			}
-		}
-	}
-	return s.String()
-}
-
-// writeConfig writes version v of the config to a temporary file.
+// writeConfig writes version v of the chassis config to a temporary file.
 func writeConfig(t *testing.T, v int) string {
 	t.Helper()
 	name := filepath.Join(t.TempDir(), fmt.Sprintf("chassis-v%d.yaml", v))
-	if err := os.WriteFile(name, []byte(chassisConfig(v)), 0o644); err != nil {
+	if err := os.WriteFile(name, chassistest.ConfigYAML(v, 0), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return name
@@ -259,12 +155,11 @@ func mustContain(t *testing.T, what, text string, subs ...string) {
 // commit, compare, roll back, read events and logs, back up.
 func TestChassisCommands(t *testing.T) {
 	d := startFabricd(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	defer cancel()
+	ctx := chassistest.Context(t, 50*time.Second)
 
 	d.registerAll(t)
 	serials := make([]string, 0, 4)
-	for _, sw := range d.tb.Switches() {
+	for _, sw := range d.Switches() {
 		serials = append(serials, sw.Identity().Serial)
 	}
 
@@ -323,7 +218,7 @@ func TestChassisCommands(t *testing.T) {
 		root := newRootCmd()
 		var out bytes.Buffer
 		root.SetArgs(append([]string{"config", "diff", "-f", "-"}, d.conn(testReadToken)...))
-		root.SetIn(strings.NewReader(chassisConfig(1)))
+		root.SetIn(bytes.NewReader(chassistest.ConfigYAML(1, 0)))
 		root.SetOut(&out)
 		root.SetErr(io.Discard)
 		if err := root.ExecuteContext(ctx); err != nil {
@@ -418,7 +313,7 @@ func TestChassisCommands(t *testing.T) {
 
 	t.Run("abort", func(t *testing.T) {
 		cfg3 := writeConfig(t, 3)
-		d.tb.Switch("leaf2").P4Runtime().RejectWrites(1, codes.ResourceExhausted)
+		d.Testbed.Switch("leaf2").P4Runtime().RejectWrites(1, codes.ResourceExhausted)
 		out, stderr, err := d.ctl(t, testAdminToken, "config", "apply", cfg3, "--progress")
 		if err == nil || !errors.Is(err, errOperationFailed) {
 			t.Fatalf("config apply with a failing box: error = %v, want errOperationFailed\n%s", err, out)
@@ -434,7 +329,7 @@ func TestChassisCommands(t *testing.T) {
 	})
 
 	t.Run("interrupted watch", func(t *testing.T) {
-		p4 := d.tb.Switch("leaf1").P4Runtime()
+		p4 := d.Testbed.Switch("leaf1").P4Runtime()
 		p4.SetDelay(300 * time.Millisecond) // a commit that takes a while
 		defer p4.SetDelay(0)
 		var op opView
@@ -622,16 +517,16 @@ func TestChassisCommands(t *testing.T) {
 	})
 
 	t.Run("mutual TLS", func(t *testing.T) {
-		addr := d.listen(t, d.ca.Pool())
+		addr := d.api.Listen(t, d.api.CA.Pool())
 		dir := t.TempDir()
-		cert, err := d.ca.Issue("operator")
+		cert, err := d.api.CA.Issue("operator")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.ca.WriteKeyPair(dir, "operator", cert); err != nil {
+		if err := d.api.CA.WriteKeyPair(dir, "operator", cert); err != nil {
 			t.Fatal(err)
 		}
-		base := []string{"module", "list", "--server", addr, "--tls-ca", d.caFile, "--token", testReadToken}
+		base := []string{"module", "list", "--server", addr, "--tls-ca", d.api.CAFile, "--token", testReadToken}
 		stdout, _, err := run(t, append(base, "--tls-cert", filepath.Join(dir, "operator"+certs.CertSuffix),
 			"--tls-key", filepath.Join(dir, "operator"+certs.KeySuffix))...)
 		if err != nil || !strings.Contains(stdout, serials[0]) {

@@ -15,12 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/p4fabric/fabric/driver/builtin"
 	"github.com/p4fabric/fabric/internal/certs"
 	"github.com/p4fabric/fabric/orchestrator/northbound"
 	"github.com/p4fabric/fabric/orchestrator/northbound/nbpb"
-	"github.com/p4fabric/fabric/testbed"
-	"github.com/p4fabric/fabric/testbed/topology"
+	"github.com/p4fabric/fabric/testbed/chassistest"
 )
 
 // daemon is a fabricd running in process.
@@ -134,83 +132,33 @@ func tlsArgs(dir string) []string {
 		"--listen", "127.0.0.1:0", "--reconcile-interval", "1h", "--box-timeout", "10s", "--shutdown-timeout", "5s"}
 }
 
-const chassisConfig = `
-version: 1
-roles:
-  fabric: {pipeconf: onos-basic}
-  forwarder:
-    pipeconf: fabric-v1model
-    objectives:
-      - l3-interface: {port: 1, router_mac: "00:aa:00:00:00:01"}
-modules:
-  "3":
-    objectives:
-      - route: {prefix: 10.0.1.0/24, next_hop: {id: nh1, port: 1, src_mac: "00:aa:00:00:00:01", dst_mac: "00:bb:00:00:00:01"}}
-`
-
 // TestDaemon runs fabricd over TLS with tokens against a LeafSpine(2,2)
 // testbed: register, commit, metrics, backup; then restores the backup
 // and serves it from a second daemon.
 func TestDaemon(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	tb, err := testbed.Start(topology.LeafSpine(2, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tb.Close()
+	ctx := chassistest.Context(t, 90*time.Second)
+	c := chassistest.Start(t) // only its testbed: the daemon has its own store
 	dir := t.TempDir()
 	ca := pki(t, dir)
 	data := filepath.Join(dir, "data")
 	d := start(t, append(tlsArgs(dir), "--data-dir", data, "--metrics-listen", "127.0.0.1:0")...)
 
-	dial := func(addr, token string) *northbound.Client {
-		c, err := northbound.Dial(ctx, addr, northbound.WithTLS(certs.ClientConfig(ca.Pool(), nil)), northbound.WithToken(token))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}
-	admin := dial(d.api, "admin-2")
-	for _, sw := range tb.Switches() {
-		role := "forwarder"
-		if strings.HasPrefix(sw.Name(), "spine") {
-			role = "fabric"
-		}
-		if _, err := admin.RegisterBox(ctx, &nbpb.RegisterBoxRequest{Name: sw.Name(), Driver: builtin.Emulated,
-			Address: sw.Addr(), Role: role, DeviceId: sw.DeviceID(), Insecure: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	op, err := admin.Commit(ctx, &nbpb.CommitRequest{Config: []byte(chassisConfig), Comment: "fabricd test"})
+	admin := chassistest.DialAPI(t, d.api, ca.Pool(), "admin-2")
+	c.RegisterAllAPI(t, admin)
+	config := chassistest.ConfigYAML(1, 0)
+	op, err := admin.Commit(ctx, &nbpb.CommitRequest{Config: config, Comment: "fabricd test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := admin.WatchOperation(ctx, &nbpb.GetOperationRequest{Id: op.Id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last *nbpb.Operation
-	for {
-		o, err := w.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = o
-	}
-	if last.GetState() != nbpb.Operation_COMMITTED || last.Version != 1 {
+	if last, _ := chassistest.Watch(t, ctx, admin, op.Id); last.GetState() != nbpb.Operation_COMMITTED || last.Version != 1 {
 		t.Fatalf("commit ended %v", last)
 	}
 	// The read-only token reads, and cannot commit.
-	reader := dial(d.api, "reader")
+	reader := chassistest.DialAPI(t, d.api, ca.Pool(), "reader")
 	if h, err := reader.History(ctx, &nbpb.HistoryRequest{}); err != nil || len(h.Versions) != 1 {
 		t.Fatalf("history: %v, %v", h, err)
 	}
-	if _, err := reader.Commit(ctx, &nbpb.CommitRequest{Config: []byte(chassisConfig)}); err == nil {
+	if _, err := reader.Commit(ctx, &nbpb.CommitRequest{Config: config}); err == nil {
 		t.Fatal("the read-only token committed")
 	}
 
@@ -226,23 +174,9 @@ func TestDaemon(t *testing.T) {
 		}
 	}
 
-	bk, err := admin.Backup(ctx, &nbpb.BackupRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap bytes.Buffer
-	for {
-		ch, err := bk.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap.Write(ch.Data)
-	}
+	snap := chassistest.Backup(t, ctx, admin)
 	backup := filepath.Join(dir, "fabric.backup")
-	write(t, backup, snap.String())
+	write(t, backup, string(snap))
 	if err := d.stop(); err != nil {
 		t.Fatalf("fabricd stopped with %v", err)
 	}
@@ -260,7 +194,7 @@ func TestDaemon(t *testing.T) {
 		t.Fatal("restore without --from succeeded")
 	}
 	d2 := start(t, append(tlsArgs(dir), "--data-dir", restored)...)
-	c2 := dial(d2.api, "admin-1")
+	c2 := chassistest.DialAPI(t, d2.api, ca.Pool(), "admin-1")
 	h, err := c2.History(ctx, &nbpb.HistoryRequest{})
 	if err != nil || len(h.Versions) != 1 || h.Versions[0].Txn != op.Id {
 		t.Fatalf("history of the restored store: %v, %v; want version 1 of %s", h, err, op.Id)

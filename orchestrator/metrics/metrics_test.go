@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -13,66 +12,31 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc/codes"
 
-	"github.com/p4fabric/fabric/driver/builtin"
 	"github.com/p4fabric/fabric/orchestrator"
 	"github.com/p4fabric/fabric/orchestrator/events"
 	"github.com/p4fabric/fabric/orchestrator/goal"
-	"github.com/p4fabric/fabric/orchestrator/inventory"
-	"github.com/p4fabric/fabric/orchestrator/store/bolt"
 	"github.com/p4fabric/fabric/orchestrator/timesync"
 	"github.com/p4fabric/fabric/orchestrator/txn"
-	"github.com/p4fabric/fabric/testbed"
-	"github.com/p4fabric/fabric/testbed/topology"
+	"github.com/p4fabric/fabric/testbed/chassistest"
 )
 
+// config is version v of the LeafSpine(2,2) chassis.
 func config(t *testing.T, v int) *goal.Config {
 	t.Helper()
-	cfg, err := goal.Parse([]byte(strings.ReplaceAll(`
-version: 1
-roles:
-  forwarder:
-    pipeconf: fabric-v1model
-    objectives:
-      - l3-interface: {port: 1, router_mac: "00:aa:00:00:00:01"}
-modules:
-  "1":
-    objectives:
-      - route: {prefix: 10.0.V.0/24, next_hop: {id: nh1, port: 1, src_mac: "00:aa:00:00:00:01", dst_mac: "00:bb:00:00:00:01"}}
-  "2":
-    objectives:
-      - route: {prefix: 10.1.V.0/24, next_hop: {id: nh1, port: 1, src_mac: "00:aa:00:00:00:01", dst_mac: "00:bb:00:00:00:02"}}
-`, "V", string(rune('0'+v)))))
+	cfg, err := goal.Parse(chassistest.ConfigYAML(v, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
 }
 
-// TestCollector runs a real orchestrator over two emulated leaves through a
-// commit, an aborted commit and a drift repair, and reads the metrics.
+// TestCollector runs a real orchestrator over a LeafSpine(2,2) chassis
+// through a commit, an aborted commit and a drift repair, and reads the
+// metrics.
 func TestCollector(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	tb, err := testbed.Start(topology.LeafSpine(1, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tb.Close()
-	st, err := bolt.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	reg, err := builtin.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := orchestrator.New(ctx, st, reg, orchestrator.WithReconcileInterval(time.Hour),
-		orchestrator.WithBoxTimeout(10*time.Second), orchestrator.WithTimeSync(timesync.WithInterval(50*time.Millisecond)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
+	ch := chassistest.Start(t)
+	ctx := chassistest.Context(t, 60*time.Second)
+	o := ch.Open(t, orchestrator.WithTimeSync(timesync.WithInterval(50*time.Millisecond)))
 
 	seen := make(chan events.Event, 16)
 	c, err := New(o, withHook(func(e events.Event) { seen <- e }))
@@ -99,33 +63,27 @@ func TestCollector(t *testing.T) {
 	}
 
 	var serials []string
-	for _, name := range []string{"leaf1", "leaf2"} {
-		sw := tb.Switch(name)
-		box, err := o.Register(ctx, inventory.BoxSpec{Name: name, Driver: builtin.Emulated, Address: sw.Addr(),
-			Role: inventory.RoleForwarder, DeviceID: sw.DeviceID(), Insecure: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, box := range ch.RegisterAll(t, o) {
 		serials = append(serials, box.Serial)
 	}
 	if _, err := o.Commit(ctx, config(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	wait(events.Committed)
-	tb.Switch("leaf2").P4Runtime().RejectWrites(1, codes.ResourceExhausted)
+	ch.Testbed.Switch("leaf2").P4Runtime().RejectWrites(1, codes.ResourceExhausted)
 	var ae *txn.AbortError
 	if _, err := o.Commit(ctx, config(t, 2)); !errors.As(err, &ae) {
 		t.Fatalf("commit with a rejected write: %v, want an abort", err)
 	}
 	wait(events.Aborted)
-	if err := tb.Switch("leaf1").Restart(); err != nil {
+	if err := ch.Testbed.Switch("leaf1").Restart(); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := o.Reconcile(ctx, serials[0]); err != nil || !d.Replayed {
+	if d, err := o.Reconcile(ctx, serials[2]); err != nil || !d.Replayed {
 		t.Fatalf("reconcile of the restarted leaf1: %+v, %v", d, err)
 	}
-	if e := wait(events.DriftRepaired); e.Module != 1 {
-		t.Fatalf("drift repaired on module %d, want 1", e.Module)
+	if e := wait(events.DriftRepaired); e.Module != 3 {
+		t.Fatalf("drift repaired on module %d, want 3 (leaf1)", e.Module)
 	}
 	for _, s := range serials {
 		if _, err := o.TimeSync().Wait(ctx, s, timesync.Estimate.Valid); err != nil {
@@ -136,27 +94,27 @@ func TestCollector(t *testing.T) {
 	const want = `
 # HELP fabric_boxes_connected Registered boxes the orchestrator holds open.
 # TYPE fabric_boxes_connected gauge
-fabric_boxes_connected 2
+fabric_boxes_connected 4
 # HELP fabric_boxes_registered Boxes registered in the inventory.
 # TYPE fabric_boxes_registered gauge
-fabric_boxes_registered 2
+fabric_boxes_registered 4
 # HELP fabric_commits_total Chassis transactions ended, by outcome (committed, aborted).
 # TYPE fabric_commits_total counter
 fabric_commits_total{outcome="aborted"} 1
 fabric_commits_total{outcome="committed"} 1
 # HELP fabric_drift_repairs_total Reconcile passes that repaired a box drifted from its goal, by module.
 # TYPE fabric_drift_repairs_total counter
-fabric_drift_repairs_total{module="1"} 1
+fabric_drift_repairs_total{module="3"} 1
 `
 	if err := testutil.GatherAndCompare(preg, strings.NewReader(want),
 		"fabric_boxes_connected", "fabric_boxes_registered", "fabric_commits_total", "fabric_drift_repairs_total"); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(c, "fabric_clock_offset_seconds"); n != 2 {
-		t.Fatalf("%d clock offsets, want 2", n)
+	if n := testutil.CollectAndCount(c, "fabric_clock_offset_seconds"); n != 4 {
+		t.Fatalf("%d clock offsets, want 4", n)
 	}
-	if n := testutil.CollectAndCount(c, "fabric_clock_alarm"); n != 2 {
-		t.Fatalf("%d clock alarms, want 2", n)
+	if n := testutil.CollectAndCount(c, "fabric_clock_alarm"); n != 4 {
+		t.Fatalf("%d clock alarms, want 4", n)
 	}
 
 	fams, err := preg.Gather()
@@ -184,7 +142,7 @@ fabric_drift_repairs_total{module="1"} 1
 	if hist["committed"] != 1 || hist["aborted"] != 1 {
 		t.Fatalf("commit durations observed %v, want one committed and one aborted", hist)
 	}
-	if evCount["committed"] != 1 || evCount["aborted"] != 1 || evCount["drift-repaired"] != 1 || evCount["box-connected"] < 2 {
+	if evCount["committed"] != 1 || evCount["aborted"] != 1 || evCount["drift-repaired"] != 1 || evCount["box-connected"] < 4 {
 		t.Fatalf("events_total %v", evCount)
 	}
 

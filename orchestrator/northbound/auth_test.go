@@ -2,6 +2,7 @@ package northbound_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,11 +107,14 @@ func TestAuthMatrix(t *testing.T) {
 		t.Fatal("a method of another service is classified")
 	}
 
+	// The admin token with its last letter's case changed: tokens are
+	// compared exactly.
+	wrong := adminToken[:len(adminToken)-1] + strings.ToUpper(adminToken[len(adminToken)-1:])
 	clients := map[string]*northbound.Client{
-		"none":  e.client(t, e.addr, ""),
-		"wrong": e.client(t, e.addr, "admin-secreT"),
-		"read":  e.client(t, e.addr, readToken),
-		"admin": e.client(t, e.addr, adminToken),
+		"none":  e.api.Dial(t, ""),
+		"wrong": e.api.Dial(t, wrong),
+		"read":  e.api.Dial(t, readToken),
+		"admin": e.api.Dial(t, adminToken),
 	}
 	for _, r := range rpcs {
 		for who, c := range clients {
@@ -154,7 +158,7 @@ func TestBearerScheme(t *testing.T) {
 		{"Bearer " + adminToken + "x", codes.Unauthenticated},
 	} {
 		t.Run(tc.header, func(t *testing.T) {
-			c := e.client(t, e.addr, "")
+			c := e.api.Dial(t, "")
 			ctx := metadataCtx(t, tc.header)
 			_, err := c.ListBoxes(ctx, &nbpb.ListBoxesRequest{})
 			if got := status.Code(err); got != tc.want {

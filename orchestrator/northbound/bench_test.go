@@ -7,6 +7,7 @@ import (
 
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/northbound/nbpb"
+	"github.com/p4fabric/fabric/testbed/chassistest"
 )
 
 // p50 returns the median of ds (sorted in place).
@@ -23,11 +24,11 @@ func p50(ds []time.Duration) time.Duration {
 // reports the medians and their ratios.
 func BenchmarkCommitOverhead(b *testing.B) {
 	e := newEnv(b, true)
-	ctx := testCtx(b, 10*time.Minute)
-	c := e.client(b, e.addr, adminToken)
-	e.registerAll(b, c)
+	ctx := chassistest.Context(b, 10*time.Minute)
+	c := e.api.Dial(b, adminToken)
+	e.RegisterAllAPI(b, c)
 	const routes = 97 // + 3: 100 routes per box
-	raw := [2][]byte{config(1, routes), config(2, routes)}
+	raw := [2][]byte{chassistest.ConfigYAML(1, routes), chassistest.ConfigYAML(2, routes)}
 	var parsed [2]*goal.Config
 	for i, r := range raw {
 		cfg, err := goal.Parse(r)

@@ -19,6 +19,7 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/northbound/nbpb"
 	"github.com/p4fabric/fabric/orchestrator/store/bolt"
 	"github.com/p4fabric/fabric/orchestrator/timesync"
+	"github.com/p4fabric/fabric/testbed/chassistest"
 )
 
 func wantCode(t *testing.T, what string, err error, want codes.Code) {
@@ -39,16 +40,16 @@ func commit(t *testing.T, ctx context.Context, c *northbound.Client, cfg []byte,
 	if op.State != nbpb.Operation_RUNNING || op.Id == "" || op.Kind != northbound.KindCommit {
 		t.Fatalf("commit returned %v, want a RUNNING commit with an ID", op)
 	}
-	end, _ := watch(t, ctx, c, op.Id)
+	end, _ := chassistest.Watch(t, ctx, c, op.Id)
 	return end
 }
 
 func TestEndToEnd(t *testing.T) {
 	e := newEnv(t, true)
-	ctx := testCtx(t, 60*time.Second)
-	admin := e.client(t, e.addr, adminToken)
-	reader := e.client(t, e.addr, readToken)
-	boxes := e.registerAll(t, admin)
+	ctx := chassistest.Context(t, 60*time.Second)
+	admin := e.api.Dial(t, adminToken)
+	reader := e.api.Dial(t, readToken)
+	boxes := e.RegisterAllAPI(t, admin)
 
 	list, err := reader.ListBoxes(ctx, &nbpb.ListBoxesRequest{})
 	if err != nil {
@@ -78,7 +79,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	v1 := commit(t, ctx, admin, config(1, 0), "first")
+	v1 := commit(t, ctx, admin, chassistest.ConfigYAML(1, 0), "first")
 	if v1.State != nbpb.Operation_COMMITTED || v1.Version != 1 || len(v1.Changes) != 4 || v1.Ended == nil {
 		t.Fatalf("v1: %v, want COMMITTED version 1 with changes on 4 boxes", v1)
 	}
@@ -113,7 +114,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("invalid configs started operations: %d, then %d", len(before.Operations), len(after.Operations))
 	}
 
-	v2 := commit(t, ctx, admin, config(2, 0), "second")
+	v2 := commit(t, ctx, admin, chassistest.ConfigYAML(2, 0), "second")
 	if v2.State != nbpb.Operation_COMMITTED || v2.Version != 2 {
 		t.Fatalf("v2: %v", v2)
 	}
@@ -141,11 +142,11 @@ func TestEndToEnd(t *testing.T) {
 	wantCode(t, "diff with an unknown version", err, codes.NotFound)
 	// Diff of a candidate: the committed config itself differs in nothing,
 	// version 1's config like version 1 does.
-	d, err = reader.Diff(ctx, &nbpb.DiffRequest{Candidate: config(2, 0)})
+	d, err = reader.Diff(ctx, &nbpb.DiffRequest{Candidate: chassistest.ConfigYAML(2, 0)})
 	if err != nil || len(d.Boxes) != 0 || d.From != 2 {
 		t.Fatalf("diff of the committed config: %v, %v; want no box from version 2", d, err)
 	}
-	d, err = reader.Diff(ctx, &nbpb.DiffRequest{Candidate: config(1, 0)})
+	d, err = reader.Diff(ctx, &nbpb.DiffRequest{Candidate: chassistest.ConfigYAML(1, 0)})
 	if err != nil || len(d.Boxes) != 4 {
 		t.Fatalf("diff of version 1's config: %v, %v; want 4 boxes", d, err)
 	}
@@ -162,7 +163,7 @@ func TestEndToEnd(t *testing.T) {
 	if rb.State != nbpb.Operation_RUNNING || rb.Kind != northbound.KindRollback {
 		t.Fatalf("rollback returned %v", rb)
 	}
-	end, states := watch(t, ctx, admin, rb.Id)
+	end, states := chassistest.Watch(t, ctx, admin, rb.Id)
 	if end.State != nbpb.Operation_COMMITTED || end.Version != 3 {
 		t.Fatalf("rollback ended %v, want COMMITTED version 3", end)
 	}
@@ -233,8 +234,7 @@ func TestEndToEnd(t *testing.T) {
 	wantCode(t, "time without time sync", err, codes.FailedPrecondition)
 
 	// A new server on the same orchestrator finds v1 in the journal.
-	_, addr2 := e.serve(t)
-	c2 := e.client(t, addr2, readToken)
+	c2 := e.Serve(t, e.o).Dial(t, readToken)
 	op, err := c2.GetOperation(ctx, &nbpb.GetOperationRequest{Id: v1.Id})
 	if err != nil || op.State != nbpb.Operation_COMMITTED || op.Version != 1 || op.Comment != "first" {
 		t.Fatalf("journal's v1 from a new server: %v, %v", op, err)
@@ -247,27 +247,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Backup restores into a store with the same history.
-	bk, err := admin.Backup(ctx, &nbpb.BackupRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap bytes.Buffer
-	for {
-		ch, err := bk.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ch.Data) > northbound.BackupChunkSize {
-			t.Fatalf("backup chunk of %d bytes", len(ch.Data))
-		}
-		snap.Write(ch.Data)
-	}
+	snap := chassistest.Backup(t, ctx, admin) // chunks no larger than BackupChunkSize
 	dir := t.TempDir() + "/restored"
-	if err := bolt.Restore(ctx, &snap, dir); err != nil {
-		t.Fatalf("restore of the backup (%d bytes): %v", snap.Len(), err)
+	if err := bolt.Restore(ctx, bytes.NewReader(snap), dir); err != nil {
+		t.Fatalf("restore of the backup (%d bytes): %v", len(snap), err)
 	}
 	rst, err := bolt.Open(ctx, dir)
 	if err != nil {
@@ -328,20 +311,20 @@ func TestServerNeedsAuth(t *testing.T) {
 	}
 	go func() { _ = gs.Serve(lis) }()
 	defer gs.Stop()
-	c, err := northbound.Dial(testCtx(t, 5*time.Second), lis.Addr().String(), northbound.WithInsecure(),
+	c, err := northbound.Dial(chassistest.Context(t, 5*time.Second), lis.Addr().String(), northbound.WithInsecure(),
 		northbound.WithToken(adminToken), northbound.WithTokenOverPlaintext())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.ListBoxes(testCtx(t, 5*time.Second), &nbpb.ListBoxesRequest{})
+	_, err = c.ListBoxes(chassistest.Context(t, 5*time.Second), &nbpb.ListBoxesRequest{})
 	wantCode(t, "call on a server without interceptors", err, codes.Unauthenticated)
-	_, err = recvErr(c.Events(testCtx(t, 5*time.Second), &nbpb.EventsRequest{Replay: 1}))
+	_, err = recvErr(c.Events(chassistest.Context(t, 5*time.Second), &nbpb.EventsRequest{Replay: 1}))
 	wantCode(t, "stream on a server without interceptors", err, codes.Unauthenticated)
 }
 
 func TestDialOptions(t *testing.T) {
-	ctx := testCtx(t, 5*time.Second)
+	ctx := chassistest.Context(t, 5*time.Second)
 	if _, err := northbound.Dial(ctx, "127.0.0.1:1"); !errors.Is(err, northbound.ErrInvalid) {
 		t.Fatalf("Dial without TLS or insecure: %v, want ErrInvalid", err)
 	}
@@ -362,9 +345,9 @@ func TestDialOptions(t *testing.T) {
 // operations.
 func TestClose(t *testing.T) {
 	e := newEnv(t, false)
-	srv, addr := e.serve(t)
-	c := e.client(t, addr, adminToken)
-	ctx := testCtx(t, 20*time.Second)
+	api := e.Serve(t, e.o)
+	srv, c := api.Server, api.Dial(t, adminToken)
+	ctx := chassistest.Context(t, 20*time.Second)
 	evs, err := c.Events(ctx, &nbpb.EventsRequest{Follow: true})
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +361,7 @@ func TestClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if end, _ := watch(t, ctx, c, op.Id); end.State != nbpb.Operation_COMMITTED {
+	if end, _ := chassistest.Watch(t, ctx, c, op.Id); end.State != nbpb.Operation_COMMITTED {
 		t.Fatalf("empty commit ended %v", end)
 	}
 	if ev, err := evs.Recv(); err != nil || ev.Op != op.Id {
@@ -410,14 +393,14 @@ func TestClose(t *testing.T) {
 // each spine) are listed with chassis-wide interface names.
 func TestListLinks(t *testing.T) {
 	e := newEnv(t, true, orchestrator.WithDiscovery())
-	ctx := testCtx(t, 60*time.Second)
-	c := e.client(t, e.addr, adminToken)
+	ctx := chassistest.Context(t, 60*time.Second)
+	c := e.api.Dial(t, adminToken)
 	evs, err := c.Events(ctx, &nbpb.EventsRequest{Kinds: []string{"link-discovered"}, Follow: true, Replay: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.registerAll(t, c)
-	if end := commit(t, ctx, c, config(1, 0), ""); end.State != nbpb.Operation_COMMITTED {
+	e.RegisterAllAPI(t, c)
+	if end := commit(t, ctx, c, chassistest.ConfigYAML(1, 0), ""); end.State != nbpb.Operation_COMMITTED {
 		t.Fatalf("commit ended %v", end)
 	}
 	// Each link is reported from both ends at most; wait for 4 links.
@@ -454,10 +437,10 @@ func TestListLinks(t *testing.T) {
 // clock estimate.
 func TestTime(t *testing.T) {
 	e := newEnv(t, true, orchestrator.WithTimeSync(timesync.WithInterval(50*time.Millisecond)))
-	ctx := testCtx(t, 60*time.Second)
-	c := e.client(t, e.addr, readToken)
-	admin := e.client(t, e.addr, adminToken)
-	sw := e.tb.Switches()[0]
+	ctx := chassistest.Context(t, 60*time.Second)
+	c := e.api.Dial(t, readToken)
+	admin := e.api.Dial(t, adminToken)
+	sw := e.Switches()[0]
 	_, err := admin.RegisterBox(ctx, &nbpb.RegisterBoxRequest{Name: sw.Name(), Driver: "emulated", Address: sw.Addr(),
 		Role: "fabric", DeviceId: sw.DeviceID()})
 	wantCode(t, "register over TLS without box TLS", err, codes.FailedPrecondition)
@@ -467,7 +450,7 @@ func TestTime(t *testing.T) {
 	_, err = admin.RegisterBox(ctx, &nbpb.RegisterBoxRequest{Name: sw.Name(), Driver: "emulated", Address: sw.Addr(),
 		Role: "king", DeviceId: sw.DeviceID(), Insecure: true})
 	wantCode(t, "register with an unknown role", err, codes.InvalidArgument)
-	boxes := e.registerAll(t, admin)
+	boxes := e.RegisterAllAPI(t, admin)
 	for _, b := range boxes {
 		if _, err := e.o.TimeSync().Wait(ctx, b.Serial, timesync.Estimate.Valid); err != nil {
 			t.Fatal(err)
