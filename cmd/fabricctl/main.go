@@ -9,6 +9,22 @@
 // Every command prints one result in the format chosen with -o/--output:
 // table (the default), json or yaml. Run "fabricctl help" for the list of
 // commands and "fabricctl completion --help" to set up shell completion.
+//
+// The commands come in three groups:
+//
+//   - on switches directly: gnmi, gnoi, pipeline (list, show, translate,
+//     push) and testbed (emulated switches);
+//   - on the chassis, through fabricd's API: device, module, link, config
+//     (apply, get, diff, history, rollback), operation, events, log, time and
+//     backup. Their connection flags follow the command group: --server (or
+//     FABRIC_SERVER; default 127.0.0.1:9345), --token / --token-file (or
+//     FABRIC_TOKEN), --tls-ca, --tls-cert/--tls-key, --insecure, --timeout;
+//   - demo: an emulated leaf-spine run as one chassis in process, with
+//     nothing to install.
+//
+// Long work draws a progress bar on standard error when it is a terminal
+// (--progress forces it): config apply and rollback over many boxes,
+// pipeline push to many switches, gnoi install's transfer.
 package main
 
 import (

@@ -7,6 +7,7 @@
 //
 //	fabricd --tls-cert server.pem --tls-key server-key.pem --admin-token-file admin.tokens [flags]
 //	fabricd restore --data-dir DIR --from BACKUP
+//	fabricd restore --etcd-data-dir DIR --etcd-name NAME --etcd-peer-url URL --from SNAPSHOT
 //
 // The store is bbolt in --data-dir (default ./fabricd-data), or an etcd
 // cluster with --etcd host:port,... . The API listens on --listen (default
@@ -26,7 +27,10 @@
 // flight as long, then the orchestrator and the store close.
 //
 // "fabricd restore" installs a backup (the Backup RPC's stream, as
-// "fabricctl backup" saves it) as a new bbolt data directory, offline.
+// "fabricctl backup" saves it), offline: as a new bbolt data directory
+// (--data-dir), or, for an etcd store, as the data directory of a new etcd
+// member (--etcd-data-dir, --etcd-name, --etcd-peer-url), as etcdutl
+// snapshot restore does.
 package main
 
 import (
