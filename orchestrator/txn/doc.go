@@ -8,22 +8,30 @@
 //
 //  1. checks that every box is known and every pipeconf exists (nothing is
 //     journaled otherwise);
-//  2. journals the transaction PREPARED in the store (its ID, every box's
-//     new goal and the previous committed goal), by compare-and-swap on
-//     the current version and a pending marker, so that two coordinators
-//     on one store never commit at once;
-//  3. checks with VERIFY, on every box, a pipeconf it does not run yet;
-//  4. journals APPLYING, then brings all boxes to their goals in parallel
-//     (Sync): set the pipeconf where it changes, read back what the goals
-//     cover, diff (package pipeline/diff) and write the difference in
-//     dependency order, one Write per run of one update type and rank
-//     (bmv2 and PINS only do CONTINUE_ON_ERROR and may reorder a batch),
-//     and the gNMI changes as one Set;
+//  2. journals the transaction APPLYING in the store, in one durable write
+//     before anything is sent: its ID, the previous version, what each new
+//     goal may touch on its box (its footprint: pipeconf, tables, gNMI
+//     paths) and a pending marker, by compare-and-swap on the current
+//     version and the marker, so that two coordinators on one store never
+//     commit at once;
+//  3. checks with VERIFY, on every box whose goal changes its pipeconf, a
+//     pipeconf the box does not run yet;
+//  4. brings all boxes to their goals in parallel (Sync): set the pipeconf
+//     where the box does not run it, read back what the goals cover, diff
+//     (package pipeline/diff) and write the difference in dependency order,
+//     one Write per run of one update type and rank (bmv2 and PINS only do
+//     CONTINUE_ON_ERROR and may reorder a batch), and, alongside, the gNMI
+//     changes as one Set; meanwhile the goals are encoded for the journal;
 //  5. if any box fails or times out (WithBoxTimeout), restores every box to
 //     the previous goal with the same Sync (compensating writes: inserts of
 //     what was deleted, deletes of what was inserted in reverse dependency
 //     order) and journals ABORTED with each box's reason; otherwise
-//     journals COMMITTED and the next version, in one store transaction.
+//     journals COMMITTED, the goals and the next version (which refers to
+//     them), in one store transaction.
+//
+// So a commit costs two durable writes, and a box whose pipeconf stays
+// costs one round trip before its writes (the pipeline cookie, the read
+// back and the gNMI read go out together).
 //
 // Every request to a box carries the transaction ID in gRPC metadata
 // (MetadataKey) and every log line its "op" attribute. Because Sync diffs
@@ -33,13 +41,17 @@
 // # Recovery
 //
 // A coordinator that dies leaves the pending marker and the record
-// PREPARED or APPLYING. Recover, on start, rolls such a transaction back:
-// a PREPARED one sent nothing and is journaled ABORTED; an APPLYING one may
-// have changed some boxes, so every box is restored to the previous
-// version before it is journaled ABORTED. Rolling back rather than forward
-// keeps every box at the last version known to be good, and after any one
-// crash no box is left between two versions. A box that cannot be reached
-// keeps the transaction APPLYING and Recover reports it (call it again).
+// APPLYING. Recover, on start, rolls such a transaction back: it may have
+// changed some boxes, so every box is restored to the previous version
+// (whose goals are journaled), deleting what the journaled footprints cover
+// and that version lacks, before it is journaled ABORTED. A box the
+// transaction never reached is only read: Sync is idempotent. Rolling back
+// rather than forward keeps every box at the last version known to be good,
+// and after any one crash no box is left between two versions. A box that
+// cannot be reached keeps the transaction APPLYING and Recover reports it
+// (call it again). Records left PREPARED by older coordinators, which
+// copied the goals into every record and version, are recovered the same
+// way, and their versions read as before.
 //
 // # Versions
 //

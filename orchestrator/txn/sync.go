@@ -93,13 +93,31 @@ type SyncOptions struct {
 	// pipeconf (Commit's prepare does), so Sync does not ask again. A box
 	// that lost it since fails the writes.
 	Running bool
+	// BeforeChange, when set, is called before Sync changes anything on
+	// the box (sets the pipeline, writes, sets gNMI leaves), possibly
+	// from two goroutines at once; an error stops Sync there. Commit
+	// reads the boxes while its journal write is in flight and holds the
+	// first change until the journal is durable.
+	BeforeChange func(context.Context) error
+}
+
+// beforeChange calls o.BeforeChange, if any.
+func (o SyncOptions) beforeChange(ctx context.Context, box string) error {
+	if o.BeforeChange == nil {
+		return nil
+	}
+	if err := o.BeforeChange(ctx); err != nil {
+		return &BoxError{box, err}
+	}
+	return nil
 }
 
 // Sync brings one box to want: it sets want's pipeconf when the box does not
 // run it (which clears the box), reads back the P4 entities in the tables
 // want and cover touch and the gNMI leaves they configure, and writes the
 // difference: P4 writes in the pipeliner's dependency order, one Write per
-// run of updates of one type and rank, then the gNMI changes as one Set.
+// run of updates of one type and rank, and (alongside, as gNMI and P4
+// Runtime own disjoint state) the gNMI changes as one Set.
 // cover are other goals of the box (the previous or next version) whose
 // entities and leaves Sync also owns: what they have and want lacks is
 // deleted. Sync is idempotent: on a box that already has want, it writes
@@ -125,18 +143,69 @@ func Sync(ctx context.Context, box string, dev Device, want *goal.Goal, cover []
 			hasP4 = true
 		}
 	}
+	// P4 and gNMI own disjoint state on the box: sync them side by side,
+	// so that a box costs the round trips of the longer of the two. gNMI
+	// starts once the P4Runtime stream is primary: a box that has just
+	// restarted is answering again by then.
+	var gch Changes
+	gerr := make(chan error, 1)
+	var once sync.Once
+	startGNMI := func() {
+		once.Do(func() { go func() { gerr <- syncGNMI(ctx, box, dev, want, cover, o, log, &gch) }() })
+	}
+	var perr error
 	if hasP4 && pcID != "" {
-		if err := syncP4(ctx, box, dev, want, cover, pcID, o, log, &ch); err != nil {
-			return ch, err
-		}
+		perr = syncP4(ctx, box, dev, want, cover, pcID, o, log, &ch, startGNMI)
 	}
-	if err := syncGNMI(ctx, box, dev, want, cover, o, log, &ch); err != nil {
-		return ch, err
+	startGNMI()
+	err := <-gerr
+	if err != nil && perr == nil && ctx.Err() == nil {
+		// The gNMI connection of a box that has just restarted may still
+		// be reconnecting when its P4Runtime stream is primary again; it
+		// has had the time of the P4 writes since. A gNMI Set is all or
+		// nothing (gNMI spec 3.4.3) and syncGNMI reads back first, so
+		// asking again is safe.
+		log.Debug("gnmi sync failed alongside p4, again after it", "box", box, "err", err)
+		gch = Changes{}
+		err = syncGNMI(ctx, box, dev, want, cover, o, log, &gch)
 	}
-	return ch, nil
+	ch.GNMI = gch.GNMI
+	if perr != nil {
+		return ch, perr
+	}
+	return ch, err
 }
 
-func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover []*goal.Goal, pcID string, o SyncOptions, log *slog.Logger, ch *Changes) error {
+// pipeliners caches a pipeliner per pipeconf: building one indexes the
+// program's schema, and Sync only needs its Rank, which does not change.
+// Boxes share it, so Rank is called concurrently: the built-in pipeliners
+// rank from tables they only read.
+var (
+	pipelinersMu sync.Mutex
+	pipeliners   = map[*pipeline.Pipeconf]pipeline.Pipeliner{}
+)
+
+func pipelinerOf(pc *pipeline.Pipeconf) (pipeline.Pipeliner, error) {
+	pipelinersMu.Lock()
+	pl, ok := pipeliners[pc]
+	pipelinersMu.Unlock()
+	if ok {
+		return pl, nil
+	}
+	pl, err := pc.Pipeliner()
+	if err != nil {
+		return nil, err
+	}
+	pipelinersMu.Lock()
+	if len(pipeliners) < 256 {
+		pipeliners[pc] = pl
+	}
+	pipelinersMu.Unlock()
+	return pl, nil
+}
+
+// syncP4 is Sync's P4Runtime half; it calls primary once it is primary.
+func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover []*goal.Goal, pcID string, o SyncOptions, log *slog.Logger, ch *Changes, primary func()) error {
 	if o.Pipeconfs == nil {
 		return &BoxError{box, errors.New("no pipeconf source")}
 	}
@@ -144,7 +213,7 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 	if err != nil {
 		return &BoxError{box, err}
 	}
-	pl, err := pc.Pipeliner()
+	pl, err := pipelinerOf(pc)
 	if err != nil {
 		return &BoxError{box, fmt.Errorf("pipeconf %s: %w", pcID, err)}
 	}
@@ -155,17 +224,52 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 	if err := c.WaitPrimary(ctx); err != nil {
 		return &BoxError{box, fmt.Errorf("waiting to be primary: %w", err)}
 	}
+	primary()
+	var covered []*goal.Goal
+	covered = append(covered, want)
+	for _, g := range cover {
+		if g != nil && (g.Pipeconf == pcID || g.Pipeconf == "") {
+			covered = append(covered, g)
+		}
+	}
+	wild := Wildcards(covered...)
+	// Read back what the goals cover. Unless the caller has just checked
+	// the pipeconf, the read goes out together with the cookie check
+	// (one round trip instead of two) and is thrown away if the box does
+	// not run the pipeconf.
+	type readResult struct {
+		ents []*p4v1.Entity
+		err  error
+	}
+	var readc chan readResult
+	if len(wild) > 0 {
+		readc = make(chan readResult, 1)
+		go func() {
+			ents, err := c.ReadAll(ctx, wild...)
+			readc <- readResult{ents, err}
+		}()
+	}
 	runs := o.Running && want.Pipeconf == pcID
 	if !runs {
 		if runs, err = runsPipeconf(ctx, c, dev, pc); err != nil {
+			if readc != nil {
+				<-readc
+			}
 			return &BoxError{box, err}
 		}
 	}
 	var actual []*p4v1.Entity
+	var read readResult
+	if readc != nil {
+		read = <-readc
+	}
 	switch {
 	case !runs && want.Pipeconf == pcID:
 		ch.Pipeline = true
 		if !o.DryRun {
+			if err := o.beforeChange(ctx, box); err != nil {
+				return err
+			}
 			log.Info("setting pipeline", "box", box, "pipeconf", pcID)
 			if err := setPipeconf(ctx, c, dev, pc); err != nil {
 				return &BoxError{box, fmt.Errorf("set pipeconf %s: %w", pcID, err)}
@@ -175,21 +279,10 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 		// Going to a goal without P4 on a box that lost its pipeline:
 		// nothing of the covered goals is left on it.
 		return nil
+	case read.err != nil:
+		return &BoxError{box, fmt.Errorf("read back: %w", read.err)}
 	default:
-		var covered []*goal.Goal
-		covered = append(covered, want)
-		for _, g := range cover {
-			if g != nil && (g.Pipeconf == pcID || g.Pipeconf == "") {
-				covered = append(covered, g)
-			}
-		}
-		wild := Wildcards(covered...)
-		if len(wild) > 0 {
-			actual, err = c.ReadAll(ctx, wild...)
-			if err != nil {
-				return &BoxError{box, fmt.Errorf("read back: %w", err)}
-			}
-		}
+		actual = read.ents
 	}
 	plan, err := diff.Compute(want.Entities, actual, diff.WithRank(pl.Rank), diff.WithSchema(pc.Schema))
 	if err != nil {
@@ -198,6 +291,9 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 	ch.Inserts, ch.Modifies, ch.Deletes = len(plan.Inserts), len(plan.Modifies), len(plan.Deletes)
 	if plan.Empty() || o.DryRun {
 		return nil
+	}
+	if err := o.beforeChange(ctx, box); err != nil {
+		return err
 	}
 	ups := plan.Updates()
 	for _, run := range Runs(ups, pl.Rank) {
@@ -293,39 +389,55 @@ func Runs(ups []*p4v1.Update, rank diff.Rank) [][]*p4v1.Update {
 // the goals: each table, action profile (members and groups), multicast
 // group, clone session or other entity kind, once.
 func Wildcards(goals ...*goal.Goal) []*p4v1.Entity {
-	seen := map[string]bool{}
-	var out []*p4v1.Entity
-	add := func(k string, e *p4v1.Entity) {
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
+	type key struct {
+		kind byte // table, member, group, multicast, clone session
+		id   uint32
 	}
+	seen := map[key]bool{}
+	var out []*p4v1.Entity
 	for _, g := range goals {
 		if g == nil {
 			continue
 		}
 		for _, e := range g.Entities {
+			// The key first, the wildcard only for a new one: a goal has
+			// many entities in few tables.
+			var k key
 			switch x := e.GetEntity().(type) {
 			case *p4v1.Entity_TableEntry:
-				id := x.TableEntry.GetTableId()
-				add(fmt.Sprint("t", id), &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: id}}})
+				k = key{'t', x.TableEntry.GetTableId()}
 			case *p4v1.Entity_ActionProfileMember:
-				id := x.ActionProfileMember.GetActionProfileId()
-				add(fmt.Sprint("m", id), &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: id}}})
+				k = key{'m', x.ActionProfileMember.GetActionProfileId()}
 			case *p4v1.Entity_ActionProfileGroup:
-				id := x.ActionProfileGroup.GetActionProfileId()
-				add(fmt.Sprint("g", id), &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: id}}})
+				k = key{'g', x.ActionProfileGroup.GetActionProfileId()}
 			case *p4v1.Entity_PacketReplicationEngineEntry:
 				switch x.PacketReplicationEngineEntry.GetType().(type) {
 				case *p4v1.PacketReplicationEngineEntry_MulticastGroupEntry:
-					add("mc", &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-						Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}})
+					k = key{kind: 'c'}
 				case *p4v1.PacketReplicationEngineEntry_CloneSessionEntry:
-					add("cs", &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-						Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}})
+					k = key{kind: 's'}
 				}
 			}
+			if k.kind == 0 || seen[k] {
+				continue
+			}
+			seen[k] = true
+			var w *p4v1.Entity
+			switch k.kind {
+			case 't':
+				w = &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: k.id}}}
+			case 'm':
+				w = &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: k.id}}}
+			case 'g':
+				w = &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: k.id}}}
+			case 'c':
+				w = &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+					Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}}
+			case 's':
+				w = &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+					Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}}
+			}
+			out = append(out, w)
 		}
 	}
 	return out
@@ -403,6 +515,9 @@ func syncGNMI(ctx context.Context, box string, dev Device, want *goal.Goal, cove
 	ch.GNMI = len(ops)
 	if len(ops) == 0 || o.DryRun {
 		return nil
+	}
+	if err := o.beforeChange(ctx, box); err != nil {
+		return err
 	}
 	if _, err := g.Set(ctx, ops...); err != nil {
 		return &BoxError{box, fmt.Errorf("gNMI set of %d leaves: %w", len(ops), err)}

@@ -1,7 +1,6 @@
 package txn
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -30,9 +29,10 @@ const MetadataKey = "x-fabric-op"
 // State is the state of a journaled transaction.
 type State string
 
-// States of a transaction: PREPARED (journaled, pipeconfs verified, nothing
-// sent), APPLYING (boxes being changed), and the outcomes COMMITTED and
-// ABORTED.
+// States of a transaction: APPLYING (journaled; boxes may be changing),
+// and the outcomes COMMITTED and ABORTED. PREPARED is what coordinators
+// before this one journaled ahead of their first change; Recover resolves
+// it as APPLYING.
 const (
 	Prepared  State = "PREPARED"
 	Applying  State = "APPLYING"
@@ -43,8 +43,9 @@ const (
 // Stage names a point of Commit where the test hook runs.
 type Stage string
 
-// Stages of WithHook: after the transaction is journaled APPLYING and before
-// anything is sent; after one box is applied (Box names it).
+// Stages of WithHook: after the transaction is journaled (and new pipeconfs
+// verified) and before any box is changed; after one box is applied (Box
+// names it).
 const (
 	StageJournaled  Stage = "journaled"
 	StageBoxApplied Stage = "box-applied"
@@ -73,9 +74,12 @@ type Record struct {
 	// none); Version is the version it commits as.
 	Base    int64 `json:"base"`
 	Version int64 `json:"version"`
-	// Goals are the goals to commit; Previous the goals of Base.
-	Goals    map[string]*goal.Goal `json:"goals"`
-	Previous map[string]*goal.Goal `json:"previous"`
+	// Goals are the goals to commit; Previous the goals of Base. The
+	// journal keeps them apart from the record (under goals/<ID>, and as
+	// version Base), so that the record the coordinator rewrites at
+	// every step stays small; Transaction fills them in.
+	Goals    map[string]*goal.Goal `json:"goals,omitempty"`
+	Previous map[string]*goal.Goal `json:"previous,omitempty"`
 	// Reasons says why each failed box failed (ABORTED).
 	Reasons map[string]string `json:"reasons,omitempty"`
 	// Comment describes the transaction.
@@ -84,8 +88,6 @@ type Record struct {
 	Started time.Time `json:"started"`
 	Ended   time.Time `json:"ended,omitzero"`
 
-	// goalsJSON and prevJSON cache the encoded goals during a Commit.
-	goalsJSON, prevJSON json.RawMessage
 	// progress is WithProgress's callback.
 	progress func(Progress)
 }
@@ -111,52 +113,22 @@ type Progress struct {
 	Err   error
 }
 
-type recordAlias Record
-
-// encode is MarshalJSON without json.Marshal's compaction pass.
-func (r *Record) encode() ([]byte, error) { return r.MarshalJSON() }
-
-// MarshalJSON encodes the record, reusing the goals encoded once per Commit.
-func (r *Record) MarshalJSON() ([]byte, error) {
-	if r.goalsJSON == nil {
-		return json.Marshal((*recordAlias)(r))
-	}
+// head returns the record without its goals: what txns/<ID> holds.
+func (r *Record) head() *Record {
 	cp := *r
 	cp.Goals, cp.Previous = nil, nil
-	head, err := json.Marshal((*recordAlias)(&cp))
-	if err != nil {
-		return nil, err
-	}
-	// head ends with "goals":null,"previous":null and more fields; splice.
-	out := bytes.Replace(head, []byte(`"goals":null`), append([]byte(`"goals":`), r.goalsJSON...), 1)
-	out = bytes.Replace(out, []byte(`"previous":null`), append([]byte(`"previous":`), r.prevJSON...), 1)
-	return out, nil
+	return &cp
 }
 
-// Version is a committed chassis goal.
+// Version is a committed chassis goal. The journal keeps a version's goals
+// once, with the transaction that committed it (goals/<Txn>); versions
+// written by older coordinators carry their own.
 type Version struct {
 	Number  int64                 `json:"number"`
 	Txn     string                `json:"txn"`
 	Time    time.Time             `json:"time"`
 	Comment string                `json:"comment,omitempty"`
-	Goals   map[string]*goal.Goal `json:"goals"`
-
-	goalsJSON json.RawMessage // Goals encoded, when known
-}
-
-// encode encodes v, reusing the encoded goals when known (without
-// json.Marshal's compaction pass over them).
-func (v *Version) encode() ([]byte, error) {
-	if v.goalsJSON == nil {
-		return json.Marshal(v)
-	}
-	cp := *v
-	cp.Goals = nil
-	head, err := json.Marshal(&cp)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.Replace(head, []byte(`"goals":null`), append([]byte(`"goals":`), v.goalsJSON...), 1), nil
+	Goals   map[string]*goal.Goal `json:"goals,omitempty"`
 }
 
 // AbortError reports an aborted transaction: each failed box's reason and
@@ -258,12 +230,29 @@ func New(st store.Store, devs Devices, opts ...Option) (*Coordinator, error) {
 func (c *Coordinator) keyCurrent() string        { return c.prefix + "current" }
 func (c *Coordinator) keyPending() string        { return c.prefix + "pending" }
 func (c *Coordinator) keyTxn(id string) string   { return c.prefix + "txns/" + id }
+func (c *Coordinator) keyGoals(id string) string { return c.prefix + "goals/" + id }
+func (c *Coordinator) keyFootprint(id string) string {
+	return c.prefix + "footprints/" + id
+}
 func (c *Coordinator) keyVersion(n int64) string { return fmt.Sprintf("%sversions/%020d", c.prefix, n) }
 
 func newID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "tx-" + hex.EncodeToString(b[:])
+}
+
+// loadGoals reads the goals journaled with transaction id.
+func (c *Coordinator) loadGoals(ctx context.Context, id string) (map[string]*goal.Goal, error) {
+	kv, err := c.st.Get(ctx, c.keyGoals(id))
+	if err != nil {
+		return nil, fmt.Errorf("goals of txn %s: %w", id, err)
+	}
+	goals := map[string]*goal.Goal{}
+	if err := json.Unmarshal(kv.Value, &goals); err != nil {
+		return nil, fmt.Errorf("goals of txn %s: %w", id, err)
+	}
+	return goals, nil
 }
 
 // Current returns the committed version (nil, nil when none). The version
@@ -303,11 +292,10 @@ func (c *Coordinator) Version(ctx context.Context, n int64) (*Version, error) {
 	if err := json.Unmarshal(kv.Value, &v); err != nil {
 		return nil, fmt.Errorf("txn: version %d: %w", n, err)
 	}
-	var raw struct {
-		Goals json.RawMessage `json:"goals"`
-	}
-	if err := json.Unmarshal(kv.Value, &raw); err == nil {
-		v.goalsJSON = raw.Goals
+	if v.Goals == nil {
+		if v.Goals, err = c.loadGoals(ctx, v.Txn); err != nil {
+			return nil, fmt.Errorf("txn: version %d: %w", n, err)
+		}
 	}
 	c.cacheMu.Lock()
 	if c.cache == nil || c.cache.Number < n {
@@ -336,7 +324,8 @@ func (c *Coordinator) History(ctx context.Context) ([]Version, error) {
 	return out, nil
 }
 
-// Transaction returns the journal record of a transaction.
+// Transaction returns the journal record of a transaction, with its goals
+// and the previous version's.
 func (c *Coordinator) Transaction(ctx context.Context, id string) (*Record, error) {
 	kv, err := c.st.Get(ctx, c.keyTxn(id))
 	if err != nil {
@@ -345,6 +334,24 @@ func (c *Coordinator) Transaction(ctx context.Context, id string) (*Record, erro
 	var r Record
 	if err := json.Unmarshal(kv.Value, &r); err != nil {
 		return nil, fmt.Errorf("txn %s: %w", id, err)
+	}
+	if r.Goals == nil {
+		// Goals are journaled with the outcome: a transaction whose
+		// coordinator stopped before has none.
+		r.Goals, err = c.loadGoals(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("txn %s: %w", id, err)
+		}
+	}
+	if r.Previous == nil {
+		r.Previous = map[string]*goal.Goal{}
+		if r.Base > 0 {
+			v, err := c.Version(ctx, r.Base)
+			if err != nil {
+				return nil, fmt.Errorf("txn %s: previous: %w", id, err)
+			}
+			r.Previous = v.Goals
+		}
 	}
 	return &r, nil
 }
@@ -465,13 +472,18 @@ func WithProgress(f func(Progress)) CommitOption {
 
 // Commit applies goals (a goal per box, keyed by box name: the whole
 // chassis; a box of the current version missing here gets an empty goal) to
-// every box, all or nothing. It journals the transaction PREPARED, checks
-// with VERIFY every pipeconf a box does not run yet, journals APPLYING,
-// brings every box to its goal in parallel (Sync), and then journals
-// COMMITTED with a new version. If any box fails or times out, every box is
+// every box, all or nothing. It journals the transaction APPLYING (with
+// what each goal may touch) in one durable write that every change to a box
+// waits for, while it checks with VERIFY, on every box whose goal changes
+// its pipeconf, a pipeconf the box does not run yet and reads the boxes
+// back; brings every box to its goal in parallel (Sync), and then journals
+// COMMITTED with the goals and a new version. If any box fails or times out, every box is
 // restored to the current version and the transaction is journaled ABORTED
 // with each box's reason: the error is an *AbortError. Every request to a
 // box carries the transaction ID in gRPC metadata (MetadataKey).
+//
+// WithProgress reports PhasePrepare for the boxes whose pipeconf changes
+// only: the others have nothing to verify.
 func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, opts ...CommitOption) (*Result, error) {
 	if err := c.lock(ctx); err != nil {
 		return nil, err
@@ -497,7 +509,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	if err != nil {
 		return nil, err
 	}
-	rec := &Record{ID: newID(), State: Prepared, Goals: map[string]*goal.Goal{}, Previous: map[string]*goal.Goal{}, Started: time.Now().UTC()}
+	rec := &Record{ID: newID(), State: Applying, Goals: map[string]*goal.Goal{}, Previous: map[string]*goal.Goal{}, Started: time.Now().UTC()}
 	for _, o := range opts {
 		o(rec)
 	}
@@ -521,57 +533,107 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	}
 	log := c.log.With("op", rec.ID)
 	ctx = metadata.AppendToOutgoingContext(ctx, MetadataKey, rec.ID)
-	if rec.goalsJSON, err = json.Marshal(rec.Goals); err != nil {
-		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
-	}
-	if cur != nil && cur.goalsJSON != nil {
-		rec.prevJSON = cur.goalsJSON
-	} else if rec.prevJSON, err = json.Marshal(rec.Previous); err != nil {
-		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
-	}
 
-	// Journal PREPARED.
-	data, err := rec.encode()
+	// Journal, once, before any box is changed: the record, what the new
+	// goals may touch on each box (their footprints) and the pending
+	// marker. From then on a crash leaves the marker, and Recover
+	// restores every box to version Base (whose goals are journaled),
+	// deleting what the footprints cover and Base lacks: Sync is
+	// idempotent, so a box this transaction never reached is only read.
+	// The write is in flight while the boxes are verified and read back,
+	// which changes nothing; every box's first change waits for it
+	// (changeGate). The goals themselves are encoded while the boxes are
+	// applied, and journaled with the outcome.
+	fps, err := encodeFootprints(rec.Goals)
 	if err != nil {
 		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
-	res, err := c.st.Txn(ctx, store.Txn{
-		If:   []store.Compare{store.Missing(c.keyPending()), curKey, store.Missing(c.keyTxn(rec.ID))},
-		Then: []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpPut(c.keyPending(), []byte(rec.ID))},
-	})
+	head, err := json.Marshal(rec.head())
 	if err != nil {
-		return nil, fmt.Errorf("txn %s: journal: %w", rec.ID, err)
+		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
-	if !res.Succeeded {
-		return nil, fmt.Errorf("txn %s: %w", rec.ID, ErrConflict)
+	journaled := make(chan struct{})
+	var journalErr error
+	go func() {
+		defer close(journaled)
+		res, err := c.st.Txn(ctx, store.Txn{
+			If:   []store.Compare{store.Missing(c.keyPending()), curKey, store.Missing(c.keyTxn(rec.ID))},
+			Then: []store.Op{store.OpPut(c.keyTxn(rec.ID), head), store.OpPut(c.keyFootprint(rec.ID), fps), store.OpPut(c.keyPending(), []byte(rec.ID))},
+		})
+		switch {
+		case err != nil:
+			journalErr = fmt.Errorf("txn %s: journal: %w", rec.ID, err)
+		case !res.Succeeded:
+			journalErr = fmt.Errorf("txn %s: %w", rec.ID, ErrConflict)
+		default:
+			log.Info("transaction journaled", "base", rec.Base, "boxes", len(rec.Goals))
+		}
+	}()
+	defer func() { <-journaled }()
+	// changeGate lets a box change once the journal is durable (and the
+	// StageJournaled hook has run, once).
+	var hookOnce sync.Once
+	var hookErr error
+	hook := func() error {
+		hookOnce.Do(func() {
+			if c.hookAt(StageJournaled, "") {
+				hookErr = ErrAbandon
+			}
+		})
+		return hookErr
 	}
-	log.Info("transaction prepared", "base", rec.Base, "boxes", len(rec.Goals))
+	changeGate := func(ctx context.Context) error {
+		select {
+		case <-journaled:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if journalErr != nil {
+			return journalErr
+		}
+		return hook()
+	}
+	type encoded struct {
+		data []byte
+		err  error
+	}
+	encc := make(chan encoded, 1)
+	go func() {
+		data, err := encodeGoals(rec.Goals)
+		encc <- encoded{data, err}
+	}()
 
-	// Prepare: VERIFY new pipeconfs.
+	// Prepare: VERIFY the pipeconf of every box whose goal changes it and
+	// that does not run it yet, so that a pipeconf a box refuses aborts
+	// the transaction before any box is changed. A box whose pipeconf
+	// stays was verified when it was committed; if it lost it since,
+	// Sync pushes it again with VERIFY_AND_COMMIT.
+	var prep []string
+	for box, g := range rec.Goals {
+		if g.Pipeconf != "" && g.Pipeconf != orEmpty(box, rec.Previous[box]).Pipeconf {
+			prep = append(prep, box)
+		}
+	}
+	slices.Sort(prep)
 	var runMu sync.Mutex
 	running := map[string]bool{}
-	if reasons := c.parallel(ctx, PhasePrepare, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
+	if reasons := c.parallel(ctx, PhasePrepare, rec, prep, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
 		runs, err := c.verify(ctx, dev, rec.Goals[box])
 		runMu.Lock()
 		running[box] = runs
 		runMu.Unlock()
 		return err
 	}); len(reasons) > 0 {
+		<-journaled
+		if journalErr != nil {
+			return nil, journalErr
+		}
 		rec.State, rec.Reasons, rec.Ended = Aborted, reasons, time.Now().UTC()
-		if err := c.finish(ctx, rec, nil); err != nil {
+		if err := c.finish(ctx, rec, nil, (<-encc).data); err != nil {
 			return nil, err
 		}
 		log.Warn("transaction aborted in prepare", "reasons", reasons)
 		return nil, &AbortError{ID: rec.ID, Reasons: reasons, Restored: true}
-	}
-
-	// Journal APPLYING.
-	rec.State = Applying
-	if err := c.put(ctx, rec); err != nil {
-		return nil, err
-	}
-	if c.hookAt(StageJournaled, "") {
-		return nil, ErrAbandon
 	}
 	log.Info("transaction applying")
 
@@ -579,23 +641,35 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	changes := map[string]Changes{}
 	applyCtx, cancelApply := context.WithCancel(ctx)
 	defer cancelApply()
-	abandoned := false
-	reasons := c.parallel(applyCtx, PhaseApply, rec, c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
+	reasons := c.parallel(applyCtx, PhaseApply, rec, boxesOf(rec.Goals), c.boxTimeout, func(ctx context.Context, box string, dev Device) error {
 		runMu.Lock()
 		runs := running[box]
 		runMu.Unlock()
-		ch, err := Sync(ctx, box, dev, rec.Goals[box], []*goal.Goal{rec.Previous[box]}, SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs})
+		ch, err := Sync(ctx, box, dev, rec.Goals[box], []*goal.Goal{rec.Previous[box]},
+			SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: changeGate})
 		chMu.Lock()
 		defer chMu.Unlock()
 		changes[box] = ch
 		if err == nil && c.hookAt(StageBoxApplied, box) {
-			abandoned = true
 			cancelApply()
 		}
 		return err
 	})
-	if abandoned {
+	// No box changed anything unless the journal write succeeded; the
+	// hook runs even when no box had anything to change.
+	<-journaled
+	if journalErr != nil {
+		return nil, journalErr
+	}
+	_ = hook()
+	if c.abandoned {
 		return nil, ErrAbandon
+	}
+	enc := <-encc
+	if enc.err != nil && len(reasons) == 0 {
+		// Without its goals journaled the version could not be read
+		// back: give it up like a failed box.
+		reasons["coordinator"] = fmt.Sprintf("encode goals: %v", enc.err)
 	}
 	if len(reasons) > 0 {
 		log.Warn("transaction failed, restoring every box", "reasons", reasons)
@@ -604,7 +678,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		if restored {
 			rec.State = Aborted
 			rec.Ended = time.Now().UTC()
-			if err := c.finish(ctx, rec, nil); err != nil {
+			if err := c.finish(ctx, rec, nil, enc.data); err != nil {
 				return nil, err
 			}
 		} else if err := c.put(ctx, rec); err != nil {
@@ -614,8 +688,26 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	}
 	rec.State, rec.Ended = Committed, time.Now().UTC()
 	v := &Version{Number: rec.Version, Txn: rec.ID, Time: rec.Ended, Comment: rec.Comment, Goals: rec.Goals}
-	if err := c.finish(ctx, rec, v); err != nil {
-		return nil, err
+	if err := c.finish(ctx, rec, v, enc.data); err != nil {
+		if errors.Is(err, ErrConflict) {
+			// Another coordinator resolved the transaction: it is its.
+			return nil, err
+		}
+		// The store refused the outcome (down, or the goals too large
+		// for it): the boxes must not stay at a version the journal
+		// does not have, so the transaction is rolled back as if a box
+		// had failed.
+		log.Warn("outcome not journaled, restoring every box", "err", err)
+		rec.State, rec.Reasons = Applying, map[string]string{"journal": err.Error()}
+		restored := c.restore(ctx, rec, log)
+		if restored {
+			rec.State, rec.Ended = Aborted, time.Now().UTC()
+			if ferr := c.finish(ctx, rec, nil, nil); ferr != nil {
+				// Still pending: Recover resolves it.
+				return nil, fmt.Errorf("%w (and journaling the abort: %w)", err, ferr)
+			}
+		}
+		return nil, &AbortError{ID: rec.ID, Reasons: rec.Reasons, Restored: restored}
 	}
 	c.cacheMu.Lock()
 	c.cache = v
@@ -634,15 +726,15 @@ func (c *Coordinator) Rollback(ctx context.Context, n int64, opts ...CommitOptio
 	return c.Commit(ctx, v.Goals, append([]CommitOption{WithComment(fmt.Sprintf("rollback to version %d", n))}, opts...)...)
 }
 
-// Recover resolves a transaction a coordinator left PREPARED or APPLYING
-// (it crashed): it rolls it back. A PREPARED transaction sent nothing and
-// is journaled ABORTED; an APPLYING one may have changed some boxes, so
-// every box is restored to the previous committed version (the same Sync
-// as an abort) before it is journaled ABORTED. Rolling back, not forward,
-// because the new goal may be what made a box fail, and the previous
-// version is known to be good. Recover returns the record it resolved (nil
-// when nothing was pending). If a box cannot be restored, the transaction
-// stays APPLYING and Recover returns an *AbortError: call it again.
+// Recover resolves a transaction a coordinator left pending (it crashed):
+// it rolls it back. The transaction may have changed some boxes, so every
+// box is restored to the previous committed version (the same Sync as an
+// abort, which writes nothing to a box the transaction never reached)
+// before it is journaled ABORTED. Rolling back, not forward, because the
+// new goal may be what made a box fail, and the previous version is known
+// to be good. Recover returns the record it resolved (nil when nothing was
+// pending). If a box cannot be restored, the transaction stays APPLYING and
+// Recover returns an *AbortError: call it again.
 func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 	if err := c.lock(ctx); err != nil {
 		return nil, err
@@ -665,27 +757,33 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 		rec.Reasons = map[string]string{}
 	}
 	switch rec.State {
-	case Prepared:
-		rec.Reasons["coordinator"] = "stopped before apply; nothing was sent"
-	case Applying:
-		if _, ok := rec.Reasons["coordinator"]; !ok {
-			rec.Reasons["coordinator"] = "stopped during apply; rolled back"
+	case Prepared, Applying:
+		if rec.Goals == nil {
+			// Journaled by this coordinator: the goals were not, but
+			// what they may touch was.
+			if rec.Goals, err = c.loadCovers(ctx, rec.ID); err != nil {
+				return nil, fmt.Errorf("txn: recover: %w", err)
+			}
 		}
-		log.Warn("recovering transaction left applying: restoring every box")
+		// PREPARED is what older coordinators journaled before they sent
+		// anything; restoring such a transaction only reads the boxes.
+		rec.State = Applying
+		if _, ok := rec.Reasons["coordinator"]; !ok {
+			rec.Reasons["coordinator"] = "stopped before the outcome was journaled; rolled back"
+		}
+		log.Warn("recovering a pending transaction: restoring every box")
 		if !c.restore(ctx, rec, log) {
 			if err := c.put(ctx, rec); err != nil {
 				return rec, err
 			}
 			return rec, &AbortError{ID: rec.ID, Reasons: rec.Reasons}
 		}
+		rec.State = Aborted
+		rec.Ended = time.Now().UTC()
 	default:
 		// Outcome journaled, pending marker left over.
 	}
-	if rec.State == Prepared || rec.State == Applying {
-		rec.State = Aborted
-		rec.Ended = time.Now().UTC()
-	}
-	if err := c.finish(ctx, rec, nil); err != nil {
+	if err := c.finish(ctx, rec, nil, nil); err != nil {
 		return rec, err
 	}
 	log.Info("transaction recovered", "state", rec.State)
@@ -696,7 +794,7 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 // until the restore timeout. It records the boxes it could not restore.
 func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger) bool {
 	ctx = context.WithoutCancel(ctx)
-	failed := c.parallel(ctx, PhaseRestore, rec, c.restoreTimeout, func(ctx context.Context, box string, dev Device) error {
+	failed := c.parallel(ctx, PhaseRestore, rec, boxesOf(rec.Goals), c.restoreTimeout, func(ctx context.Context, box string, dev Device) error {
 		wait := 50 * time.Millisecond
 		for {
 			_, err := Sync(ctx, box, dev, orEmpty(box, rec.Previous[box]), []*goal.Goal{rec.Goals[box]}, SyncOptions{Pipeconfs: c.pcs, Logger: log})
@@ -720,14 +818,14 @@ func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger
 	return len(failed) == 0
 }
 
-// parallel runs f for every box of rec.Goals at once (which holds every box
-// of rec.Previous too, but for boxes that left the chassis), each bounded
-// by timeout, and returns the reason of each box that failed.
-func (c *Coordinator) parallel(ctx context.Context, phase Phase, rec *Record, timeout time.Duration, f func(context.Context, string, Device) error) map[string]string {
+// parallel runs f for every one of boxes at once (Commit passes every box
+// of rec.Goals, which holds every box of rec.Previous too, but for boxes
+// that left the chassis), each bounded by timeout, and returns the reason
+// of each box that failed.
+func (c *Coordinator) parallel(ctx context.Context, phase Phase, rec *Record, boxes []string, timeout time.Duration, f func(context.Context, string, Device) error) map[string]string {
 	var mu sync.Mutex
 	reasons := map[string]string{}
 	var wg sync.WaitGroup
-	boxes := boxesOf(rec.Goals)
 	done := 0
 	for _, box := range boxes {
 		wg.Go(func() {
@@ -791,8 +889,10 @@ func (c *Coordinator) hookAt(s Stage, box string) bool {
 	return false
 }
 
+// put journals rec's head (its goals do not change after Commit's first
+// write).
 func (c *Coordinator) put(ctx context.Context, rec *Record) error {
-	data, err := rec.encode()
+	data, err := json.Marshal(rec.head())
 	if err != nil {
 		return fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
@@ -802,17 +902,23 @@ func (c *Coordinator) put(ctx context.Context, rec *Record) error {
 	return nil
 }
 
-// finish journals the outcome, clears the pending marker and, with v,
-// advances the version, in one store transaction.
-func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version) error {
-	data, err := rec.encode()
+// finish journals the outcome with the encoded goals (when known), clears
+// the pending marker and the footprints and, with v, advances the version,
+// in one store transaction. The version refers to the goals journaled with
+// its transaction rather than copying them.
+func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goalsJSON []byte) error {
+	data, err := json.Marshal(rec.head())
 	if err != nil {
 		return fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
-	ops := []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpDelete(c.keyPending())}
+	ops := []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpDelete(c.keyPending()), store.OpDelete(c.keyFootprint(rec.ID))}
+	if goalsJSON != nil {
+		ops = append(ops, store.OpPut(c.keyGoals(rec.ID), goalsJSON))
+	}
 	if v != nil {
-		v.goalsJSON = rec.goalsJSON
-		vd, err := v.encode()
+		ref := *v
+		ref.Goals = nil
+		vd, err := json.Marshal(&ref)
 		if err != nil {
 			return fmt.Errorf("txn %s: %w", rec.ID, err)
 		}

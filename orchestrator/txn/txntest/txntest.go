@@ -116,8 +116,8 @@ func ConfigYAML(v, n, routes int) []byte {
 	for m := 1; m <= n; m++ {
 		fmt.Fprintf(&s, "  \"%d\":\n    objectives:\n", m)
 		for r := 0; r < routes; r++ {
-			fmt.Fprintf(&s, "      - route: {prefix: 10.%d.%d.%d/32, next_hop: {id: nh%d, port: %d, src_mac: \"00:aa:00:00:00:01\", dst_mac: \"00:bb:00:00:00:%02x\"}}\n",
-				v%200, r/256, r%256, r%2, 2+v%2, m)
+			fmt.Fprintf(&s, "      - route: {prefix: 10.%d.%d.%d/32, next_hop: {id: nh%d, port: %d, src_mac: \"00:aa:00:00:00:01\", dst_mac: \"00:bb:00:00:%02x:%02x\"}}\n",
+				v%200, r/256, r%256, r%2, 2+v%2, m/256, m%256)
 		}
 	}
 	return []byte(s.String())

@@ -1,0 +1,224 @@
+package txn_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/p4fabric/fabric/orchestrator/store"
+	"github.com/p4fabric/fabric/orchestrator/store/etcd"
+	"github.com/p4fabric/fabric/orchestrator/store/etcd/etcdtest"
+	"github.com/p4fabric/fabric/orchestrator/txn"
+	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
+)
+
+// TestJournalEngines runs the journal on both store engines, bolt and the
+// embedded etcd: a commit, a commit one box refuses (aborted, every box
+// restored), a coordinator that dies mid-apply and the recovery of a fresh
+// one from the journal alone, and the versions and records left behind.
+func TestJournalEngines(t *testing.T) {
+	engines := []struct {
+		name string
+		open func(t *testing.T, b *txntest.Bed) store.Store
+	}{
+		{"bolt", func(t *testing.T, b *txntest.Bed) store.Store { return b.Store }},
+		{"etcd", func(t *testing.T, b *txntest.Bed) store.Store {
+			srv := etcdtest.Start(t)
+			st, err := etcd.New(txntest.Ctx(t), srv.Endpoints())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	}
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			const victim = 2
+			b := txntest.StartBed(t, 3)
+			b.Store = eng.open(t, b)
+			ctx := txntest.Ctx(t)
+			v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
+			c := newCoord(t, b)
+			if _, err := c.Commit(ctx, v1); err != nil {
+				t.Fatal(err)
+			}
+
+			// A box refuses the write: aborted, every box back at v1.
+			b.TB.Switch(txntest.BoxName(victim)).P4Runtime().RejectWrites(1, codes.Unavailable)
+			_, err := c.Commit(ctx, v2)
+			var ae *txn.AbortError
+			if !errors.As(err, &ae) || !ae.Restored {
+				t.Fatalf("commit with a refusing box = %v, want a restored *AbortError", err)
+			}
+			b.Expect(t, v1, v2)
+			if rec, err := c.Transaction(ctx, ae.ID); err != nil || rec.State != txn.Aborted || len(rec.Goals) != 3 || len(rec.Previous) != 3 {
+				t.Errorf("aborted record = %+v, %v; want ABORTED with 3 goals and 3 previous", rec, err)
+			}
+
+			// The coordinator dies once one box holds v2; a fresh one
+			// recovers from what the journal holds.
+			dying := newCoord(t, b, txn.WithHook(func(s txn.Stage, box string) error {
+				if s == txn.StageBoxApplied {
+					return txn.ErrAbandon
+				}
+				return nil
+			}))
+			if _, err := dying.Commit(ctx, v2); !errors.Is(err, txn.ErrAbandon) {
+				t.Fatalf("commit = %v, want ErrAbandon", err)
+			}
+			fresh := newCoord(t, b)
+			rec, err := fresh.Recover(ctx)
+			if err != nil || rec == nil || rec.State != txn.Aborted {
+				t.Fatalf("recover = %+v, %v; want an ABORTED record", rec, err)
+			}
+			b.Expect(t, v1, v2)
+
+			// The journal still commits, and a version reads back whole
+			// from a coordinator that did not write it.
+			res, err := fresh.Commit(ctx, v2)
+			if err != nil || res.Version != 2 {
+				t.Fatalf("commit after recovery = %+v, %v; want version 2", res, err)
+			}
+			b.Expect(t, v2, v1)
+			cur, err := newCoord(t, b).Current(ctx)
+			if err != nil || cur.Number != 2 || len(cur.Goals) != 3 {
+				t.Fatalf("current = %+v, %v; want version 2 with 3 goals", cur, err)
+			}
+			if d, err := txn.DiffGoals(cur.Goals, v2); err != nil || len(d) != 0 {
+				t.Errorf("version 2 read back differs from what was committed: %v, %v", d, err)
+			}
+			if h, err := fresh.History(ctx); err != nil || len(h) != 2 {
+				t.Errorf("history = %+v, %v; want 2 versions", h, err)
+			}
+		})
+	}
+}
+
+// TestOlderJournal reads a journal written by the coordinators before this
+// one, which copied the goals into every version and record: the version
+// reads back whole, and a transaction they left PREPARED is recovered.
+func TestOlderJournal(t *testing.T) {
+	b := txntest.StartBed(t, 2)
+	ctx := txntest.Ctx(t)
+	v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
+	c := newCoord(t, b)
+	if _, err := c.Commit(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	gj, err := json.Marshal(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := json.Marshal(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(k, v string) {
+		t.Helper()
+		if _, err := b.Store.Put(ctx, "/fabric/txn/"+k, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Version 1 as older coordinators wrote it, and a transaction they
+	// left PREPARED, goals inside.
+	put(fmt.Sprintf("versions/%020d", 1), `{"number":1,"txn":"tx-old","time":"2026-01-01T00:00:00Z","goals":`+string(gj)+`}`)
+	put("txns/tx-left", `{"id":"tx-left","state":"PREPARED","base":1,"version":2,"goals":`+string(g2)+`,"previous":`+string(gj)+`,"started":"2026-01-01T00:00:01Z"}`)
+	put("pending", "tx-left")
+
+	fresh := newCoord(t, b)
+	cur, err := fresh.Current(ctx)
+	if err != nil || cur.Number != 1 {
+		t.Fatalf("current = %+v, %v; want version 1", cur, err)
+	}
+	if d, err := txn.DiffGoals(cur.Goals, v1); err != nil || len(d) != 0 {
+		t.Errorf("older version 1 reads back different: %v, %v", d, err)
+	}
+	rec, err := fresh.Recover(ctx)
+	if err != nil || rec == nil || rec.ID != "tx-left" || rec.State != txn.Aborted {
+		t.Fatalf("recover = %+v, %v; want tx-left ABORTED", rec, err)
+	}
+	b.Expect(t, v1, v2)
+	if res, err := fresh.Commit(ctx, v2); err != nil || res.Version != 2 {
+		t.Fatalf("commit = %+v, %v; want version 2", res, err)
+	}
+	b.Expect(t, v2, v1)
+}
+
+// TestConflictChangesNothing: the boxes are read while the journal write is
+// in flight, but a commit the journal refuses (another transaction is
+// pending) changes no box.
+func TestConflictChangesNothing(t *testing.T) {
+	b := txntest.StartBed(t, 3)
+	ctx := txntest.Ctx(t)
+	v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
+	c := newCoord(t, b)
+	if _, err := c.Commit(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Store.Put(ctx, "/fabric/txn/pending", []byte("tx-elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Commit(ctx, v2); !errors.Is(err, txn.ErrConflict) {
+		t.Fatalf("commit while another is pending = %v, want ErrConflict", err)
+	}
+	b.Expect(t, v1, v2)
+	if cur, err := c.Current(ctx); err != nil || cur.Number != 1 {
+		t.Errorf("current = %+v, %v; want version 1", cur, err)
+	}
+}
+
+// refusingStore refuses, once armed, any store transaction that journals a
+// transaction's goals (as etcd refuses a request over its size limit).
+type refusingStore struct {
+	store.Store
+	armed *atomic.Bool
+}
+
+var errRefused = errors.New("request too large")
+
+func (s refusingStore) Txn(ctx context.Context, t store.Txn) (store.TxnResult, error) {
+	for _, op := range t.Then {
+		if s.armed.Load() && op.Kind == store.KindPut && strings.Contains(op.Key, "/goals/") {
+			return store.TxnResult{}, errRefused
+		}
+	}
+	return s.Store.Txn(ctx, t)
+}
+
+// TestOutcomeRefused: when the store refuses the outcome of a transaction
+// every box applied, the boxes are rolled back to the current version and
+// the transaction is journaled ABORTED: no box stays at a version the
+// journal does not have.
+func TestOutcomeRefused(t *testing.T) {
+	b := txntest.StartBed(t, 3)
+	ctx := txntest.Ctx(t)
+	var armed atomic.Bool
+	b.Store = refusingStore{b.Store, &armed}
+	v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
+	c := newCoord(t, b)
+	if _, err := c.Commit(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	armed.Store(true)
+	_, err := c.Commit(ctx, v2)
+	var ae *txn.AbortError
+	if !errors.As(err, &ae) || !ae.Restored || !strings.Contains(ae.Reasons["journal"], errRefused.Error()) {
+		t.Fatalf("commit the store refuses = %v, want a restored *AbortError for the journal", err)
+	}
+	b.Expect(t, v1, v2)
+	if rec, err := c.Transaction(ctx, ae.ID); err != nil || rec.State != txn.Aborted {
+		t.Errorf("record = %+v, %v; want ABORTED", rec, err)
+	}
+	armed.Store(false)
+	if res, err := c.Commit(ctx, v2); err != nil || res.Version != 2 {
+		t.Fatalf("commit once the store takes it = %+v, %v; want version 2", res, err)
+	}
+	b.Expect(t, v2, v1)
+}
