@@ -15,9 +15,9 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/inventory"
 	"github.com/p4fabric/fabric/orchestrator/store"
 	"github.com/p4fabric/fabric/orchestrator/store/bolt"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
 	"github.com/p4fabric/fabric/testbed"
 	"github.com/p4fabric/fabric/testbed/topology"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 // bed is a LeafSpine(2,2) testbed, a driver registry and a bolt store.

@@ -19,9 +19,9 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/inventory"
 	"github.com/p4fabric/fabric/orchestrator/store/bolt"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
 	"github.com/p4fabric/fabric/testbed"
 	"github.com/p4fabric/fabric/testbed/topology"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 // P6 measures how many emulated boxes one orchestrator holds and what each

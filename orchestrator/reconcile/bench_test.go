@@ -13,10 +13,10 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/reconcile"
 	"github.com/p4fabric/fabric/orchestrator/txn"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
 	"github.com/p4fabric/fabric/p4/schema"
 	"github.com/p4fabric/fabric/pipeline"
 	"github.com/p4fabric/fabric/pipeline/builtin"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 // BenchmarkP7Replay: a box holding its goal of ~10,000 entries restarts

@@ -11,8 +11,8 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/reconcile"
 	"github.com/p4fabric/fabric/orchestrator/txn"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
 	"github.com/p4fabric/fabric/pipeline/diff"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 // TestReconcile changes a box behind the orchestrator's back; one pass

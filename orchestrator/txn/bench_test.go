@@ -13,9 +13,9 @@ import (
 
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/txn"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
 	"github.com/p4fabric/fabric/pipeline/builtin"
 	"github.com/p4fabric/fabric/pipeline/diff"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 // quantile returns the q-quantile of ds (sorted in place).

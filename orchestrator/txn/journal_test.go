@@ -15,7 +15,7 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/store/etcd"
 	"github.com/p4fabric/fabric/orchestrator/store/etcd/etcdtest"
 	"github.com/p4fabric/fabric/orchestrator/txn"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 // TestJournalEngines runs the journal on both store engines, bolt and the

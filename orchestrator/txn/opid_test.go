@@ -16,9 +16,9 @@ import (
 	"github.com/p4fabric/fabric/driver/emulated"
 	"github.com/p4fabric/fabric/driver/gnmi"
 	"github.com/p4fabric/fabric/orchestrator/txn"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
 	"github.com/p4fabric/fabric/p4/client"
 	"github.com/p4fabric/fabric/pipeline"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 // probe is a Device whose gRPC connections record the operation ID of every

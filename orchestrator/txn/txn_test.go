@@ -10,7 +10,7 @@ import (
 
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/txn"
-	"github.com/p4fabric/fabric/orchestrator/txn/txntest"
+	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
 const routes = 3
