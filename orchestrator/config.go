@@ -16,15 +16,6 @@ const configPrefix = "/fabric/config/versions/"
 
 func configKey(version int64) string { return fmt.Sprintf("%s%020d", configPrefix, version) }
 
-// saveConfig records cfg (YAML) as the config of version. It outlives the
-// commit's context: the version is committed already.
-func (o *Orchestrator) saveConfig(version int64, cfg []byte) error {
-	ctx, cancel := context.WithTimeout(o.ctx, o.o.boxTimeout)
-	defer cancel()
-	_, err := o.st.Put(context.WithoutCancel(ctx), configKey(version), cfg)
-	return err
-}
-
 // configYAML returns the YAML of version's config, nil when it was not
 // recorded (a version committed by txn directly, or before configs were
 // kept).

@@ -799,7 +799,9 @@ func (o *Orchestrator) Commit(ctx context.Context, cfg *goal.Config, opts ...txn
 	if err != nil {
 		return nil, err
 	}
-	return o.commit("commit", "", y, func() (*txn.Result, error) { return o.coord.Commit(ctx, goals, opts...) })
+	return o.commit("commit", "", y, func(more ...txn.CommitOption) (*txn.Result, error) {
+		return o.coord.Commit(ctx, goals, append(opts, more...)...)
+	})
 }
 
 // Rollback commits the goals of committed version n as a new transaction
@@ -819,22 +821,24 @@ func (o *Orchestrator) Rollback(ctx context.Context, n int64, opts ...txn.Commit
 	if err != nil {
 		return nil, err
 	}
-	return o.commit("rollback to version "+strconv.FormatInt(n, 10), "", y, func() (*txn.Result, error) { return o.coord.Rollback(ctx, n, opts...) })
+	return o.commit("rollback to version "+strconv.FormatInt(n, 10), "", y, func(more ...txn.CommitOption) (*txn.Result, error) {
+		return o.coord.Rollback(ctx, n, append(opts, more...)...)
+	})
 }
 
 // commit runs f, a commit of the config whose YAML is cfg (nil: not
-// known), and reports its outcome in the log and on the bus; a committed
-// version's config is saved (Config).
-func (o *Orchestrator) commit(what, reason string, cfg []byte, f func() (*txn.Result, error)) (*txn.Result, error) {
-	res, err := f()
+// known) with the commit options f is given, and reports its outcome in the
+// log and on the bus. A committed version's config is journaled with it
+// (Config).
+func (o *Orchestrator) commit(what, reason string, cfg []byte, f func(...txn.CommitOption) (*txn.Result, error)) (*txn.Result, error) {
+	var opts []txn.CommitOption
+	if cfg != nil {
+		opts = append(opts, txn.WithOutcome(func(v int64) []store.Op { return []store.Op{store.OpPut(configKey(v), cfg)} }))
+	}
+	res, err := f(opts...)
 	var ae *txn.AbortError
 	switch {
 	case err == nil:
-		if cfg != nil {
-			if err := o.saveConfig(res.Version, cfg); err != nil {
-				o.log.Warn(what+": config not saved", logbook.AttrOp, res.ID, "version", res.Version, "err", err)
-			}
-		}
 		o.log.Info(what+": committed", logbook.AttrOp, res.ID, "version", res.Version)
 		attrs := map[string]string{"version": strconv.FormatInt(res.Version, 10)}
 		if reason != "" {

@@ -465,7 +465,9 @@ func (s *services) commit(ctx context.Context, cfg *goal.Config, opts ...txn.Com
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.o.commit("commit", reason, y, func() (*txn.Result, error) { return s.o.coord.Commit(ctx, goals, opts...) })
+	res, err := s.o.commit("commit", reason, y, func(more ...txn.CommitOption) (*txn.Result, error) {
+		return s.o.coord.Commit(ctx, goals, append(opts, more...)...)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -572,8 +574,8 @@ func (s *services) reroute() {
 		log.Warn("reroute: compile", events.AttrReason, reason, "err", err)
 		return
 	}
-	res, err := s.o.commit("reroute", reason, s.configured, func() (*txn.Result, error) {
-		return s.o.coord.Commit(ctx, goals, txn.WithComment("reroute: "+reason))
+	res, err := s.o.commit("reroute", reason, s.configured, func(more ...txn.CommitOption) (*txn.Result, error) {
+		return s.o.coord.Commit(ctx, goals, append([]txn.CommitOption{txn.WithComment("reroute: " + reason)}, more...)...)
 	})
 	if err != nil {
 		log.Warn("reroute failed", events.AttrReason, reason, "err", err)

@@ -90,6 +90,8 @@ type Record struct {
 
 	// progress is WithProgress's callback.
 	progress func(Progress)
+	// outcome is WithOutcome's function.
+	outcome func(version int64) []store.Op
 }
 
 // Phase names a step of a Commit that Progress reports.
@@ -461,6 +463,15 @@ func WithID(id string) CommitOption {
 			r.ID = id
 		}
 	}
+}
+
+// WithOutcome adds the store operations f returns for the new version to
+// the store transaction that journals the commit COMMITTED: they are
+// written if and only if the version is (the orchestrator keeps the chassis
+// config a version came from this way, without a store write of its own).
+// The keys must lie outside the coordinator's prefix.
+func WithOutcome(f func(version int64) []store.Op) CommitOption {
+	return func(r *Record) { r.outcome = f }
 }
 
 // WithProgress calls f each time a box finishes a phase of the Commit (a
@@ -923,6 +934,9 @@ func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goals
 			return fmt.Errorf("txn %s: %w", rec.ID, err)
 		}
 		ops = append(ops, store.OpPut(c.keyVersion(v.Number), vd), store.OpPut(c.keyCurrent(), []byte(strconv.FormatInt(v.Number, 10))))
+		if rec.outcome != nil {
+			ops = append(ops, rec.outcome(v.Number)...)
+		}
 	}
 	res, err := c.st.Txn(context.WithoutCancel(ctx), store.Txn{
 		If:   []store.Compare{store.CompareValue(c.keyPending(), store.Equal, []byte(rec.ID))},

@@ -2,6 +2,8 @@ package txn_test
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/p4fabric/fabric/orchestrator/goal"
+	"github.com/p4fabric/fabric/orchestrator/store"
 	"github.com/p4fabric/fabric/orchestrator/txn"
 	"github.com/p4fabric/fabric/testbed/txntest"
 )
@@ -311,4 +314,29 @@ func TestCommitIDAndProgress(t *testing.T) {
 		t.Errorf("commit with a used ID: err = %v, want ErrConflict", err)
 	}
 	b.Expect(t, b.Compile(t, 1, routes))
+}
+
+// TestCommitOutcome: WithOutcome's operations are written with a committed
+// version, and not at all when the commit aborts.
+func TestCommitOutcome(t *testing.T) {
+	b := txntest.StartBed(t, 2)
+	ctx := txntest.Ctx(t)
+	c := newCoord(t, b)
+	outcome := txn.WithOutcome(func(v int64) []store.Op {
+		return []store.Op{store.OpPut(fmt.Sprintf("/test/outcome/%d", v), []byte("v"+strconv.FormatInt(v, 10)))}
+	})
+	res, err := c.Commit(ctx, b.Compile(t, 1, routes), outcome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kv, err := b.Store.Get(ctx, fmt.Sprintf("/test/outcome/%d", res.Version)); err != nil || string(kv.Value) != "v1" {
+		t.Errorf("outcome of version %d: %q, %v; want v1", res.Version, kv.Value, err)
+	}
+	b.TB.Switch(txntest.BoxName(1)).P4Runtime().RejectWrites(1, codes.Unavailable)
+	if _, err := c.Commit(ctx, b.Compile(t, 2, routes), outcome); !errors.Is(err, txn.ErrAborted) {
+		t.Fatalf("commit with a box refusing writes: %v, want aborted", err)
+	}
+	if _, err := b.Store.Get(ctx, "/test/outcome/2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("outcome of the aborted version 2: err = %v, want not found", err)
+	}
 }
