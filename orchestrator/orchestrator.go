@@ -551,9 +551,7 @@ func (o *Orchestrator) Register(ctx context.Context, spec inventory.BoxSpec) (in
 	// P4Runtime election ID the old one holds.
 	// A box the orchestrator renumbered (WithNodeIDs) answers under its
 	// module ID, whatever device ID it is registered again with.
-	if renumbered, ok, err := o.renumbered(ctx, spec); err != nil {
-		return inventory.Box{}, fmt.Errorf("orchestrator: register %q (op %s): %w", spec.Name, op, err)
-	} else if ok {
+	if renumbered, ok := o.renumbered(spec); ok {
 		spec = spec.Clone()
 		spec.DeviceID = renumbered
 	}
@@ -631,23 +629,31 @@ func (o *Orchestrator) setNodeID(ctx context.Context, b inventory.Box, dev drive
 
 // renumbered returns the device ID a box registered at spec's address
 // answers under after the orchestrator renumbered it (its module ID),
-// when spec asks for another.
-func (o *Orchestrator) renumbered(ctx context.Context, spec inventory.BoxSpec) (uint64, bool, error) {
+// when spec asks for another. It looks at the boxes the orchestrator holds
+// (open or waiting to be reopened), not the store, so that registering N
+// boxes stays O(N) reads.
+func (o *Orchestrator) renumbered(spec inventory.BoxSpec) (uint64, bool) {
 	if o.o.noNodeIDs {
-		return 0, false, nil
+		return 0, false
 	}
-	boxes, _, err := o.inv.List(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	for _, b := range boxes {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	match := func(b inventory.Box) bool {
 		at := b.Spec
 		at.DeviceID = spec.DeviceID
-		if b.Spec.DeviceID == uint64(b.Module) && spec.DeviceID != b.Spec.DeviceID && sameTarget(at, spec) {
-			return b.Spec.DeviceID, true, nil
+		return b.Spec.DeviceID == uint64(b.Module) && spec.DeviceID != b.Spec.DeviceID && sameTarget(at, spec)
+	}
+	for _, c := range o.conns {
+		if match(c.box) {
+			return c.box.Spec.DeviceID, true
 		}
 	}
-	return 0, false, nil
+	for _, b := range o.detached {
+		if match(b) {
+			return b.Spec.DeviceID, true
+		}
+	}
+	return 0, false
 }
 
 // electionWait bounds how long openDevice waits for a box to free the
