@@ -103,6 +103,32 @@ func (b *Bus) Publish(e Event) (Event, error) {
 	return e, nil
 }
 
+// Recent returns up to n of the most recent retained events that match f,
+// oldest first: what a subscription WithReplay(n) would replay, without
+// subscribing (a one-shot "show me the last events"). It works on a closed
+// bus too; the error wraps ErrInvalid for an invalid filter or a negative n.
+func (b *Bus) Recent(f Filter, n int) ([]Event, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("events: recent %d: %w", n, ErrInvalid)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Event
+	for i := b.history.Len() - 1; i >= 0 && len(out) < n; i-- {
+		if e := b.history.At(i); f.Match(e) {
+			out = append(out, e)
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
 // Subscribe registers a subscriber for the events that match f. Events are
 // delivered on the subscription's channel, in sequence order, until Cancel
 // is called, ctx ends or the bus is closed; then the channel is closed. The

@@ -412,7 +412,26 @@ func TestReplay(t *testing.T) {
 			if s.Dropped() != 0 {
 				t.Errorf("dropped %d", s.Dropped())
 			}
+			// Recent answers what the replay held, without subscribing.
+			recent, err := b.Recent(tc.filter, tc.replay)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantRecent := tc.want
+			if tc.replay > 0 && tc.history > 0 && tc.filter.Match(live) {
+				// The live event is retained now: the window moved by one.
+				wantRecent = append(slices.Clone(tc.want), live.Seq)
+				if len(wantRecent) > tc.replay || len(wantRecent) > tc.history {
+					wantRecent = wantRecent[1:]
+				}
+			}
+			if !slices.Equal(seqs(recent), wantRecent) {
+				t.Errorf("Recent seqs %v, want %v", seqs(recent), wantRecent)
+			}
 		})
+	}
+	if _, err := newBus(t).Recent(Filter{}, -1); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Recent(-1): err = %v, want ErrInvalid", err)
 	}
 }
 

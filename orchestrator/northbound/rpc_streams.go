@@ -37,13 +37,8 @@ func eventPB(e events.Event) *nbpb.Event {
 
 // Events implements nbpb.ChassisServer.
 //
-// Without follow, only the replayed events are sent. The bus does not mark
-// where a replay ends, so the stream subscribes to every event with the
-// whole retained history replayed, notes the bus's last sequence number
-// right after (Stats().Published: sequence numbers are consecutive from 1),
-// and reads until it has seen that event, keeping the last `replay` that
-// match the filter. Events published between the subscription and the
-// note count as retained: the answer is the bus as of the note.
+// Without follow, the last `replay` retained events that match are sent
+// (Bus.Recent) and the stream ends.
 func (s *Server) Events(req *nbpb.EventsRequest, stream grpc.ServerStreamingServer[nbpb.Event]) error {
 	ctx, cancel := s.streamContext(stream.Context())
 	defer cancel()
@@ -79,41 +74,11 @@ func (s *Server) Events(req *nbpb.EventsRequest, stream grpc.ServerStreamingServ
 		}
 		return status.Error(codes.Unavailable, "events: the event bus closed")
 	}
-	if n == 0 {
-		return nil
-	}
-	sub, err := bus.Subscribe(ctx, events.Filter{}, events.WithReplay(math.MaxInt32), events.WithName("northbound-replay"))
+	recent, err := bus.Recent(f, n)
 	if err != nil {
 		return toStatus("events", err)
 	}
-	defer sub.Cancel()
-	last := bus.Stats().Published
-	var keep []events.Event
-	for seen := uint64(0); seen < last; {
-		var e events.Event
-		var ok bool
-		select {
-		case e, ok = <-sub.C():
-		case <-ctx.Done():
-			return s.streamEnd(ctx)
-		}
-		if !ok {
-			if ctx.Err() != nil {
-				return s.streamEnd(ctx)
-			}
-			break // bus closed: send what was retained
-		}
-		seen = e.Seq
-		if e.Seq > last || !f.Match(e) {
-			continue
-		}
-		keep = append(keep, e)
-		if len(keep) > n {
-			keep = keep[1:]
-		}
-	}
-	sub.Cancel()
-	for _, e := range keep {
+	for _, e := range recent {
 		if err := stream.Send(eventPB(e)); err != nil {
 			return err
 		}
