@@ -895,12 +895,18 @@ func (o *Orchestrator) Diff(ctx context.Context, v1, v2 int64) (map[string]txn.B
 }
 
 // Reconcile runs one reconcile pass on the box with serial now and returns
-// its record (Drift.Op is the operation ID).
+// its record (Drift.Op is the operation ID). The error wraps
+// inventory.ErrUnknownBox for a box that is not registered and
+// ErrNotConnected for one the orchestrator holds no open device for.
 func (o *Orchestrator) Reconcile(ctx context.Context, serial string) (reconcile.Drift, error) {
 	if err := o.check(); err != nil {
 		return reconcile.Drift{}, err
 	}
 	if _, err := (devices{o}).Device(serial); err != nil {
+		// A box the inventory does not know is not merely disconnected.
+		if _, ierr := o.inv.Get(ctx, serial); errors.Is(ierr, inventory.ErrUnknownBox) {
+			return reconcile.Drift{}, fmt.Errorf("orchestrator: reconcile: %w", ierr)
+		}
 		return reconcile.Drift{}, err
 	}
 	return o.rec.Reconcile(ctx, serial)

@@ -247,8 +247,8 @@ func TestReconcileOnReconnect(t *testing.T) {
 	if err != nil || !d.Changes.Empty() {
 		t.Errorf("reconcile = %+v, %v; want no changes", d, err)
 	}
-	if _, err := o.Reconcile(ctx, "no-such-box"); !errors.Is(err, orchestrator.ErrNotConnected) {
-		t.Errorf("reconcile unknown box: %v, want ErrNotConnected", err)
+	if _, err := o.Reconcile(ctx, "no-such-box"); !errors.Is(err, inventory.ErrUnknownBox) || errors.Is(err, orchestrator.ErrNotConnected) {
+		t.Errorf("reconcile unknown box: %v, want inventory.ErrUnknownBox", err)
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/p4fabric/fabric/orchestrator"
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/inventory"
 	"github.com/p4fabric/fabric/orchestrator/northbound/nbpb"
@@ -241,15 +240,7 @@ func (s *Server) Reconcile(ctx context.Context, req *nbpb.ReconcileRequest) (*nb
 	}
 	d, err := s.o.Reconcile(ctx, req.GetSerial())
 	if err != nil && d.Op == "" {
-		what := fmt.Sprintf("reconcile box %q", req.GetSerial())
-		if errors.Is(err, orchestrator.ErrNotConnected) {
-			// The orchestrator says "not connected" for a box it does
-			// not know too: ask the inventory which it is.
-			if _, ierr := s.o.Inventory().Get(ctx, req.GetSerial()); errors.Is(ierr, inventory.ErrUnknownBox) {
-				return nil, toStatus(what, ierr)
-			}
-		}
-		return nil, toStatus(what, err)
+		return nil, toStatus(fmt.Sprintf("reconcile box %q", req.GetSerial()), err)
 	}
 	resp := &nbpb.ReconcileResponse{Op: d.Op, Changes: changesPB(d.Changes), Replayed: d.Replayed,
 		Duration: durationpb.New(d.Duration)}
