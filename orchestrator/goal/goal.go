@@ -1,6 +1,8 @@
 package goal
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,40 +148,114 @@ type Goal struct {
 	Config []Leaf `json:"config,omitempty"`
 }
 
+// goalJSON is a goal as journaled. Entities is, in what MarshalJSON
+// writes, one base64 string: a binary p4.v1.ReadResponse holding every
+// entity (one protobuf encoding for the goal instead of one per entity).
+// Journals written before hold a list of base64 strings, one binary
+// p4.v1.Entity each, which UnmarshalJSON still reads. A JSON string where
+// older code expects a list fails loudly there rather than reading as a
+// goal without entities.
 type goalJSON struct {
-	Box        string         `json:"box"`
-	Pipeconf   string         `json:"pipeconf,omitempty"`
-	Objectives objective.List `json:"objectives,omitempty"`
-	Entities   [][]byte       `json:"entities,omitempty"`
-	Config     []Leaf         `json:"config,omitempty"`
+	Box        string          `json:"box"`
+	Pipeconf   string          `json:"pipeconf,omitempty"`
+	Objectives objective.List  `json:"objectives,omitempty"`
+	Entities   json.RawMessage `json:"entities,omitempty"`
+	Config     []Leaf          `json:"config,omitempty"`
 }
 
-// MarshalJSON encodes the goal, its entities as binary protobuf.
+// MarshalJSON encodes the goal, its entities as one base64 string of a
+// binary p4.v1.ReadResponse. It writes the JSON object itself: the
+// orchestrator journals every box's goal with every commit, and
+// encoding/json would validate and re-compact each field's encoding.
 func (g *Goal) MarshalJSON() ([]byte, error) {
-	j := goalJSON{Box: g.Box, Pipeconf: g.Pipeconf, Objectives: g.Objectives, Config: g.Config}
-	for _, e := range g.Entities {
-		b, err := proto.Marshal(e)
+	var ents []byte
+	if len(g.Entities) > 0 {
+		var err error
+		ents, err = proto.Marshal(&p4v1.ReadResponse{Entities: g.Entities})
+		if err != nil {
+			return nil, fmt.Errorf("goal of %s: entities: %w", g.Box, err)
+		}
+	}
+	buf := make([]byte, 0, 128+base64.StdEncoding.EncodedLen(len(ents))+200*len(g.Objectives)+100*len(g.Config))
+	buf = append(buf, `{"box":`...)
+	buf = appendJSONString(buf, g.Box)
+	if g.Pipeconf != "" {
+		buf = append(buf, `,"pipeconf":`...)
+		buf = appendJSONString(buf, g.Pipeconf)
+	}
+	if len(g.Objectives) > 0 {
+		objs, err := g.Objectives.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("goal of %s: %w", g.Box, err)
 		}
-		j.Entities = append(j.Entities, b)
+		buf = append(buf, `,"objectives":`...)
+		buf = append(buf, objs...)
 	}
-	return json.Marshal(j)
+	if len(g.Entities) > 0 {
+		buf = append(buf, `,"entities":"`...)
+		buf = base64.StdEncoding.AppendEncode(buf, ents)
+		buf = append(buf, '"')
+	}
+	if len(g.Config) > 0 {
+		cfg, err := json.Marshal(g.Config)
+		if err != nil {
+			return nil, fmt.Errorf("goal of %s: config: %w", g.Box, err)
+		}
+		buf = append(buf, `,"config":`...)
+		buf = append(buf, cfg...)
+	}
+	return append(buf, '}'), nil
 }
 
-// UnmarshalJSON decodes what MarshalJSON encodes.
+// appendJSONString appends s as a JSON string, as json.Marshal writes it.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		// Anything json.Marshal would escape (controls, quote,
+		// backslash, HTML, non-ASCII): let it.
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(buf, q...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes, and the goals of older
+// journals (a base64 string per entity).
 func (g *Goal) UnmarshalJSON(data []byte) error {
 	var j goalJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
 	*g = Goal{Box: j.Box, Pipeconf: j.Pipeconf, Objectives: j.Objectives, Config: j.Config}
-	for i, b := range j.Entities {
-		e := new(p4v1.Entity)
-		if err := proto.Unmarshal(b, e); err != nil {
-			return fmt.Errorf("goal of %s: entity %d: %w", j.Box, i, err)
+	raw := bytes.TrimSpace(j.Entities)
+	switch {
+	case len(raw) == 0 || bytes.Equal(raw, []byte("null")):
+	case raw[0] == '"':
+		var blob []byte // encoding/json decodes a base64 string into []byte
+		if err := json.Unmarshal(raw, &blob); err != nil {
+			return fmt.Errorf("goal of %s: entities: %w", j.Box, err)
 		}
-		g.Entities = append(g.Entities, e)
+		var rr p4v1.ReadResponse
+		if err := proto.Unmarshal(blob, &rr); err != nil {
+			return fmt.Errorf("goal of %s: entities: %w", j.Box, err)
+		}
+		g.Entities = rr.Entities
+	default:
+		var list [][]byte
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return fmt.Errorf("goal of %s: entities: %w", j.Box, err)
+		}
+		g.Entities = make([]*p4v1.Entity, 0, len(list))
+		for i, b := range list {
+			e := new(p4v1.Entity)
+			if err := proto.Unmarshal(b, e); err != nil {
+				return fmt.Errorf("goal of %s: entity %d: %w", j.Box, i, err)
+			}
+			g.Entities = append(g.Entities, e)
+		}
 	}
 	return nil
 }

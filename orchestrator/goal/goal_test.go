@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/p4fabric/fabric/driver"
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/pipeline/diff"
@@ -139,5 +141,102 @@ func TestCompile(t *testing.T) {
 				t.Errorf("round trip: %+v, %v", back, err)
 			}
 		})
+	}
+}
+
+// TestGoalJSONFormats: a goal reads back whole from what MarshalJSON
+// writes (the entities as one protobuf blob) and from what earlier
+// versions wrote (a base64 string per entity), and MarshalJSON's object is
+// what encoding/json makes of the same fields.
+func TestGoalJSONFormats(t *testing.T) {
+	cfg, err := goal.Parse([]byte("version: 1\n" +
+		"interfaces:\n  eth-1/0/1: {enabled: false, description: \"<uplink> & \\\"x\\\" é\"}\n" +
+		"modules:\n  \"1\":\n    pipeconf: fabric-v1model\n    objectives:\n      - l3-interface: {port: 1, router_mac: \"00:aa:00:00:00:01\"}\n      - route: " + route + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goals, err := goal.Compile(cfg, boxes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := goals["leaf1"]
+	g.Box = "leaf1 \"<é>\"" // a name with characters JSON escapes
+	if len(g.Entities) < 2 || len(g.Config) != 2 || len(g.Objectives) != 2 {
+		t.Fatalf("goal = %+v; want entities, 2 leaves and 2 objectives", g)
+	}
+	// The form earlier versions wrote: every field through encoding/json,
+	// each entity a base64 string of its binary protobuf.
+	var old struct {
+		Box        string      `json:"box"`
+		Pipeconf   string      `json:"pipeconf,omitempty"`
+		Objectives any         `json:"objectives,omitempty"`
+		Entities   [][]byte    `json:"entities,omitempty"`
+		Config     []goal.Leaf `json:"config,omitempty"`
+	}
+	old.Box, old.Pipeconf, old.Objectives, old.Config = g.Box, g.Pipeconf, g.Objectives, g.Config
+	for _, e := range g.Entities {
+		b, err := proto.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old.Entities = append(old.Entities, b)
+	}
+	oldJSON, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newJSON, err := g.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(newJSON) {
+		t.Fatalf("MarshalJSON wrote invalid JSON: %s", newJSON)
+	}
+	// Apart from the entities, the same bytes as encoding/json's.
+	var o, n map[string]json.RawMessage
+	if err := json.Unmarshal(oldJSON, &o); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(newJSON, &n); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"box", "pipeconf", "objectives", "config"} {
+		if string(o[k]) != string(n[k]) {
+			t.Errorf("%s = %s, want %s", k, n[k], o[k])
+		}
+	}
+	if len(n["entities"]) == 0 || n["entities"][0] != '"' {
+		t.Errorf("entities = %.40s..., want one base64 string", n["entities"])
+	}
+	for name, data := range map[string][]byte{"current": newJSON, "older": oldJSON} {
+		t.Run(name, func(t *testing.T) {
+			var back goal.Goal
+			if err := json.Unmarshal(data, &back); err != nil {
+				t.Fatal(err)
+			}
+			if back.Box != g.Box || back.Pipeconf != g.Pipeconf || len(back.Objectives) != len(g.Objectives) || len(back.Config) != len(g.Config) {
+				t.Errorf("read back %+v, want %+v", back, g)
+			}
+			if len(back.Entities) != len(g.Entities) {
+				t.Fatalf("%d entities read back, want %d", len(back.Entities), len(g.Entities))
+			}
+			for i := range g.Entities {
+				if !proto.Equal(back.Entities[i], g.Entities[i]) {
+					t.Errorf("entity %d = %v, want %v", i, back.Entities[i], g.Entities[i])
+				}
+			}
+		})
+	}
+	// A goal without entities, objectives or leaves; and corrupt entities
+	// are errors naming the box, not a goal without entities.
+	empty, err := (&goal.Goal{Box: "ctl"}).MarshalJSON()
+	if err != nil || string(empty) != `{"box":"ctl"}` {
+		t.Errorf("empty goal = %s, %v", empty, err)
+	}
+	for _, bad := range []string{`{"box":"b","entities":"!!"}`, `{"box":"b","entities":"AAEC"}`, `{"box":"b","entities":["AAEC"]}`, `{"box":"b","entities":3}`} {
+		var back goal.Goal
+		if err := json.Unmarshal([]byte(bad), &back); err == nil || !strings.Contains(err.Error(), "goal of b") {
+			t.Errorf("Unmarshal(%s) = %v, want an error naming the goal", bad, err)
+		}
 	}
 }

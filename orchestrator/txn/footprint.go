@@ -1,11 +1,9 @@
 package txn
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"sync"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -91,49 +89,83 @@ func (c *Coordinator) loadCovers(ctx context.Context, id string) (map[string]*go
 	return out, nil
 }
 
-// encodeGoals encodes goals as a JSON object by box, the boxes' goals on
-// as many goroutines as there are CPUs. Each goal is encoded by its own
-// MarshalJSON: json.Marshal of the whole map would validate and compact
-// the goals' (already compact) encodings once more.
-func encodeGoals(goals map[string]*goal.Goal) ([]byte, error) {
-	boxes := boxesOf(goals)
-	enc := make([][]byte, len(boxes))
-	errs := make([]error, len(boxes))
-	next := make(chan int, len(boxes))
-	for i := range boxes {
-		next <- i
+// goalEncoder encodes the goals of a commit for the journal (a JSON
+// object by box), each box's goal on its own goroutine from the moment the
+// box has been read back: at its first change, or when its Sync ends.
+// Encoding every goal when the commit starts took the CPUs the boxes'
+// read-backs need (on a 2-core machine the encoding of 4 small goals
+// delayed the reads by a millisecond); once a box writes, it mostly waits
+// for the box to answer.
+type goalEncoder struct {
+	goals map[string]*goal.Goal
+	mu    sync.Mutex
+	boxes map[string]*encodedGoal
+}
+
+type encodedGoal struct {
+	done chan struct{}
+	data []byte
+	err  error
+}
+
+func newGoalEncoder(goals map[string]*goal.Goal) *goalEncoder {
+	return &goalEncoder{goals: goals, boxes: make(map[string]*encodedGoal, len(goals))}
+}
+
+// start encodes box's goal in the background, once.
+func (e *goalEncoder) start(box string) {
+	e.mu.Lock()
+	if _, ok := e.boxes[box]; ok {
+		e.mu.Unlock()
+		return
 	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(boxes)) {
-		wg.Go(func() {
-			for i := range next {
-				if g := goals[boxes[i]]; g != nil {
-					enc[i], errs[i] = g.MarshalJSON()
-				} else {
-					enc[i] = []byte("null")
-				}
-			}
-		})
-	}
-	wg.Wait()
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, box := range boxes {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("box %s: %w", box, errs[i])
+	eg := &encodedGoal{done: make(chan struct{})}
+	e.boxes[box] = eg
+	e.mu.Unlock()
+	go func() {
+		defer close(eg.done)
+		if g := e.goals[box]; g != nil {
+			eg.data, eg.err = g.MarshalJSON()
+		} else {
+			eg.data = []byte("null")
 		}
+	}()
+}
+
+// result encodes the goals not started yet, waits for all and returns the
+// JSON object by box. Each goal is encoded by its own MarshalJSON:
+// json.Marshal of the whole map would validate and compact the goals'
+// (already compact) encodings once more.
+func (e *goalEncoder) result() ([]byte, error) {
+	boxes := boxesOf(e.goals)
+	encs := make([]*encodedGoal, len(boxes))
+	for i, box := range boxes {
+		e.start(box)
+		e.mu.Lock()
+		encs[i] = e.boxes[box]
+		e.mu.Unlock()
+	}
+	size := 2
+	for i, eg := range encs {
+		<-eg.done
+		if eg.err != nil {
+			return nil, fmt.Errorf("box %s: %w", boxes[i], eg.err)
+		}
+		size += len(boxes[i]) + len(eg.data) + 4
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, '{')
+	for i, box := range boxes {
 		if i > 0 {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
 		k, err := json.Marshal(box)
 		if err != nil {
 			return nil, err
 		}
-		buf.Write(k)
-		buf.WriteByte(':')
-		buf.Write(enc[i])
+		buf = append(buf, k...)
+		buf = append(buf, ':')
+		buf = append(buf, encs[i].data...)
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(buf, '}'), nil
 }

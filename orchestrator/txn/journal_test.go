@@ -10,11 +10,14 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/store"
 	"github.com/p4fabric/fabric/orchestrator/store/etcd"
 	"github.com/p4fabric/fabric/orchestrator/store/etcd/etcdtest"
 	"github.com/p4fabric/fabric/orchestrator/txn"
+	"github.com/p4fabric/fabric/pipeline/objective"
 	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
@@ -101,9 +104,41 @@ func TestJournalEngines(t *testing.T) {
 	}
 }
 
+// olderGoals encodes goals as the coordinators before this one did: every
+// field through encoding/json, each entity a base64 string of its own
+// binary protobuf.
+func olderGoals(t *testing.T, goals map[string]*goal.Goal) []byte {
+	t.Helper()
+	type older struct {
+		Box        string         `json:"box"`
+		Pipeconf   string         `json:"pipeconf,omitempty"`
+		Objectives objective.List `json:"objectives,omitempty"`
+		Entities   [][]byte       `json:"entities,omitempty"`
+		Config     []goal.Leaf    `json:"config,omitempty"`
+	}
+	out := map[string]older{}
+	for box, g := range goals {
+		o := older{Box: g.Box, Pipeconf: g.Pipeconf, Objectives: g.Objectives, Config: g.Config}
+		for _, e := range g.Entities {
+			b, err := proto.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Entities = append(o.Entities, b)
+		}
+		out[box] = o
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // TestOlderJournal reads a journal written by the coordinators before this
-// one, which copied the goals into every version and record: the version
-// reads back whole, and a transaction they left PREPARED is recovered.
+// one, which copied the goals into every version and record, each entity
+// on its own: the version reads back whole, and a transaction they left
+// PREPARED is recovered.
 func TestOlderJournal(t *testing.T) {
 	b := txntest.StartBed(t, 2)
 	ctx := txntest.Ctx(t)
@@ -112,14 +147,7 @@ func TestOlderJournal(t *testing.T) {
 	if _, err := c.Commit(ctx, v1); err != nil {
 		t.Fatal(err)
 	}
-	gj, err := json.Marshal(v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g2, err := json.Marshal(v2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gj, g2 := olderGoals(t, v1), olderGoals(t, v2)
 	put := func(k, v string) {
 		t.Helper()
 		if _, err := b.Store.Put(ctx, "/fabric/txn/"+k, []byte(v)); err != nil {

@@ -604,15 +604,9 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		}
 		return hook()
 	}
-	type encoded struct {
-		data []byte
-		err  error
-	}
-	encc := make(chan encoded, 1)
-	go func() {
-		data, err := encodeGoals(rec.Goals)
-		encc <- encoded{data, err}
-	}()
+	// The goals are encoded for the outcome while the boxes are applied,
+	// each once its box has been read back.
+	genc := newGoalEncoder(rec.Goals)
 
 	// Prepare: VERIFY the pipeconf of every box whose goal changes it and
 	// that does not run it yet, so that a pipeconf a box refuses aborts
@@ -640,7 +634,8 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 			return nil, journalErr
 		}
 		rec.State, rec.Reasons, rec.Ended = Aborted, reasons, time.Now().UTC()
-		if err := c.finish(ctx, rec, nil, (<-encc).data); err != nil {
+		data, _ := genc.result() // nil if a goal cannot be encoded: the record goes without goals
+		if err := c.finish(ctx, rec, nil, data); err != nil {
 			return nil, err
 		}
 		log.Warn("transaction aborted in prepare", "reasons", reasons)
@@ -656,8 +651,13 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		runMu.Lock()
 		runs := running[box]
 		runMu.Unlock()
+		gate := func(ctx context.Context) error {
+			genc.start(box)
+			return changeGate(ctx)
+		}
 		ch, err := Sync(ctx, box, dev, rec.Goals[box], []*goal.Goal{rec.Previous[box]},
-			SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: changeGate})
+			SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: gate})
+		genc.start(box)
 		chMu.Lock()
 		defer chMu.Unlock()
 		changes[box] = ch
@@ -676,11 +676,11 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	if c.abandoned {
 		return nil, ErrAbandon
 	}
-	enc := <-encc
-	if enc.err != nil && len(reasons) == 0 {
+	encData, encErr := genc.result()
+	if encErr != nil && len(reasons) == 0 {
 		// Without its goals journaled the version could not be read
 		// back: give it up like a failed box.
-		reasons["coordinator"] = fmt.Sprintf("encode goals: %v", enc.err)
+		reasons["coordinator"] = fmt.Sprintf("encode goals: %v", encErr)
 	}
 	if len(reasons) > 0 {
 		log.Warn("transaction failed, restoring every box", "reasons", reasons)
@@ -689,7 +689,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		if restored {
 			rec.State = Aborted
 			rec.Ended = time.Now().UTC()
-			if err := c.finish(ctx, rec, nil, enc.data); err != nil {
+			if err := c.finish(ctx, rec, nil, encData); err != nil {
 				return nil, err
 			}
 		} else if err := c.put(ctx, rec); err != nil {
@@ -699,7 +699,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	}
 	rec.State, rec.Ended = Committed, time.Now().UTC()
 	v := &Version{Number: rec.Version, Txn: rec.ID, Time: rec.Ended, Comment: rec.Comment, Goals: rec.Goals}
-	if err := c.finish(ctx, rec, v, enc.data); err != nil {
+	if err := c.finish(ctx, rec, v, encData); err != nil {
 		if errors.Is(err, ErrConflict) {
 			// Another coordinator resolved the transaction: it is its.
 			return nil, err

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -54,19 +56,142 @@ func (l List) Marshal() ([]byte, error) {
 	return yaml.Marshal(l)
 }
 
-// MarshalJSON implements json.Marshaler: a list of one-key maps.
+// MarshalJSON implements json.Marshaler: a list of one-key maps. It
+// writes each item's one-key map itself, rather than building a map per
+// item for encoding/json to sort and encode: the orchestrator encodes
+// every box's objectives with every commit. The output is the same bytes.
 func (l List) MarshalJSON() ([]byte, error) {
-	items := make([]map[Kind]Objective, len(l))
+	var buf bytes.Buffer
+	buf.Grow(64 + 160*len(l))
+	// One encoder for all items: json.Marshal would copy each item out of
+	// its pooled buffer. Encode escapes HTML as json.Marshal does.
+	enc := json.NewEncoder(&buf)
+	buf.WriteByte('[')
 	for i, o := range l {
 		if o = Value(o); o == nil {
 			return nil, fmt.Errorf("objectives: item %d is nil", i)
 		}
-		if _, ok := newOfKind(o.Kind()); !ok {
+		if !slices.Contains(kinds, o.Kind()) {
 			return nil, fmt.Errorf("objectives: item %d: unknown kind %q", i, o.Kind())
 		}
-		items[i] = map[Kind]Objective{o.Kind(): o}
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		// Known kinds are lower-case letters and hyphens: nothing to
+		// escape in the key.
+		buf.WriteString(`{"`)
+		buf.WriteString(string(o.Kind()))
+		buf.WriteString(`":`)
+		if b, ok := appendFast(buf.AvailableBuffer(), o); ok {
+			buf.Write(b)
+		} else {
+			if err := enc.Encode(o); err != nil {
+				return nil, fmt.Errorf("objectives: item %d (%s): %w", i, o.Kind(), err)
+			}
+			buf.Truncate(buf.Len() - 1) // Encode ends the value with a newline
+		}
+		buf.WriteByte('}')
 	}
-	return json.Marshal(items)
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
+// kinds are the kinds a List encodes (newOfKind's, without allocating).
+var kinds = Kinds()
+
+// appendFast appends the JSON of the kinds a chassis has by the hundred
+// (routes to a next hop, next hops, L3 interfaces) without reflection,
+// byte for byte what encoding/json writes for them (TestListJSONForm and
+// TestFastJSON check it, and that no field was added to these types
+// since). It reports false for anything else, which encoding/json writes.
+func appendFast(b []byte, o Objective) ([]byte, bool) {
+	switch x := o.(type) {
+	case Route:
+		if x.Group != nil || x.NextHop == nil {
+			return b, false
+		}
+		b = append(b, '{')
+		if x.VRF != "" {
+			b = append(b, `"vrf":`...)
+			b = appendString(b, x.VRF)
+			b = append(b, ',')
+		}
+		// A prefix's text needs no escaping (digits, hex, '.', ':', '/').
+		b = append(b, `"prefix":"`...)
+		var err error
+		if b, err = x.Prefix.AppendText(b); err != nil {
+			return b, false
+		}
+		b = append(b, '"')
+		b = append(b, `,"next_hop":`...)
+		b = appendNextHop(b, x.NextHop)
+		return append(b, '}'), true
+	case NextHop:
+		return appendNextHop(b, &x), true
+	case L3Interface:
+		b = append(b, `{"port":`...)
+		b = strconv.AppendUint(b, uint64(x.Port), 10)
+		if x.VLAN != 0 {
+			b = append(b, `,"vlan":`...)
+			b = strconv.AppendUint(b, uint64(x.VLAN), 10)
+		}
+		b = append(b, `,"router_mac":`...)
+		b = appendMAC(b, x.RouterMAC)
+		if x.VRF != "" {
+			b = append(b, `,"vrf":`...)
+			b = appendString(b, x.VRF)
+		}
+		return append(b, '}'), true
+	}
+	return b, false
+}
+
+func appendNextHop(b []byte, n *NextHop) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, n.ID)
+	b = append(b, `,"port":`...)
+	b = strconv.AppendUint(b, uint64(n.Port), 10)
+	if len(n.SrcMAC) > 0 {
+		b = append(b, `,"src_mac":`...)
+		b = appendMAC(b, n.SrcMAC)
+	}
+	if len(n.DstMAC) > 0 {
+		b = append(b, `,"dst_mac":`...)
+		b = appendMAC(b, n.DstMAC)
+	}
+	if n.VLAN != 0 {
+		b = append(b, `,"vlan":`...)
+		b = strconv.AppendUint(b, uint64(n.VLAN), 10)
+	}
+	return append(b, '}')
+}
+
+// appendMAC appends m as MarshalText writes it, as a JSON string.
+func appendMAC(b []byte, m MAC) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i, c := range m {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hex[c>>4], hex[c&0xf])
+	}
+	return append(b, '"')
+}
+
+// appendString appends s as a JSON string, as json.Marshal writes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		// Anything json.Marshal escapes (controls, quote, backslash,
+		// HTML) or may (non-ASCII): let it.
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON implements json.Unmarshaler. null is an empty list.

@@ -233,3 +233,42 @@ func TestMACText(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+// TestListJSONForm: MarshalJSON writes exactly what encoding/json writes
+// for a list of one-key maps (the form journals already hold), pointers
+// included, and the HTML escaping json.Marshal applies.
+func TestListJSONForm(t *testing.T) {
+	l := sampleList()
+	l = append(l, &objective.Punt{Protocol: objective.LLDP}, objective.NextHop{ID: "<a&b>", Port: 9})
+	items := make([]map[objective.Kind]objective.Objective, len(l))
+	for i, o := range l {
+		items[i] = map[objective.Kind]objective.Objective{o.Kind(): objective.Value(o)}
+	}
+	want, err := json.Marshal(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("MarshalJSON =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// BenchmarkListMarshalJSON encodes 100 routes (a box's objectives, which
+// the orchestrator journals with every commit).
+func BenchmarkListMarshalJSON(b *testing.B) {
+	nh := objective.NextHop{ID: "nh1", Port: 2, SrcMAC: objective.MustMAC("00:aa:00:00:00:01"), DstMAC: objective.MustMAC("00:bb:00:00:00:01")}
+	l := make(objective.List, 100)
+	for i := range l {
+		l[i] = objective.Route{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 32), Target: objective.Target{NextHop: &nh}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.MarshalJSON(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
