@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -168,4 +169,32 @@ func (e *goalEncoder) result() ([]byte, error) {
 		buf = append(buf, encs[i].data...)
 	}
 	return append(buf, '}'), nil
+}
+
+// sameState reports whether goals a and b put a box in the same state: the
+// same pipeconf, the same entities in the same order and the same gNMI
+// leaves. Objectives are not compared: the entities and leaves are what
+// they compile to. Leaf values compare by their JSON form, since a goal read
+// back from the journal holds JSON numbers where a compiled one holds Go
+// integers.
+func sameState(a, b *goal.Goal) bool {
+	if a == nil || b == nil || a.Pipeconf != b.Pipeconf || len(a.Entities) != len(b.Entities) || len(a.Config) != len(b.Config) {
+		return false
+	}
+	for i := range a.Entities {
+		if !proto.Equal(a.Entities[i], b.Entities[i]) {
+			return false
+		}
+	}
+	for i := range a.Config {
+		if a.Config[i].Path != b.Config[i].Path {
+			return false
+		}
+		va, errA := json.Marshal(a.Config[i].Value)
+		vb, errB := json.Marshal(b.Config[i].Value)
+		if errA != nil || errB != nil || !bytes.Equal(va, vb) {
+			return false
+		}
+	}
+	return true
 }

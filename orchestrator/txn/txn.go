@@ -488,10 +488,14 @@ func WithProgress(f func(Progress)) CommitOption {
 // waits for, while it checks with VERIFY, on every box whose goal changes
 // its pipeconf, a pipeconf the box does not run yet and reads the boxes
 // back; brings every box to its goal in parallel (Sync), and then journals
-// COMMITTED with the goals and a new version. If any box fails or times out, every box is
-// restored to the current version and the transaction is journaled ABORTED
-// with each box's reason: the error is an *AbortError. Every request to a
-// box carries the transaction ID in gRPC metadata (MetadataKey).
+// COMMITTED with the goals and a new version. A box whose goal puts it in
+// the state the current version does (same pipeconf, entities and gNMI
+// leaves) is left alone: a commit reads back and writes the boxes it
+// changes, and drift on the others is the reconciler's to repair. If any
+// box fails or times out, every box is restored to the current version
+// and the transaction is journaled ABORTED with each box's reason: the
+// error is an *AbortError. Every request to a box carries the transaction
+// ID in gRPC metadata (MetadataKey).
 //
 // WithProgress reports PhasePrepare for the boxes whose pipeconf changes
 // only: the others have nothing to verify.
@@ -643,6 +647,16 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	}
 	log.Info("transaction applying")
 
+	// A box whose goal puts it in the state of the current version is not
+	// touched: it was brought there by the commit of that version, and
+	// drift since is the reconciler's to repair. A commit that changes one
+	// box of many reads back and writes that box only.
+	unchanged := map[string]bool{}
+	for box, g := range rec.Goals {
+		if prev, ok := rec.Previous[box]; ok && sameState(g, prev) {
+			unchanged[box] = true
+		}
+	}
 	var chMu sync.Mutex
 	changes := map[string]Changes{}
 	applyCtx, cancelApply := context.WithCancel(ctx)
@@ -655,8 +669,12 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 			genc.start(box)
 			return changeGate(ctx)
 		}
-		ch, err := Sync(ctx, box, dev, rec.Goals[box], []*goal.Goal{rec.Previous[box]},
-			SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: gate})
+		var ch Changes
+		var err error
+		if !unchanged[box] {
+			ch, err = Sync(ctx, box, dev, rec.Goals[box], []*goal.Goal{rec.Previous[box]},
+				SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: gate})
+		}
 		genc.start(box)
 		chMu.Lock()
 		defer chMu.Unlock()
@@ -685,7 +703,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	if len(reasons) > 0 {
 		log.Warn("transaction failed, restoring every box", "reasons", reasons)
 		rec.Reasons = reasons
-		restored := c.restore(ctx, rec, log)
+		restored := c.restore(ctx, rec, log, unchanged)
 		if restored {
 			rec.State = Aborted
 			rec.Ended = time.Now().UTC()
@@ -710,7 +728,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		// had failed.
 		log.Warn("outcome not journaled, restoring every box", "err", err)
 		rec.State, rec.Reasons = Applying, map[string]string{"journal": err.Error()}
-		restored := c.restore(ctx, rec, log)
+		restored := c.restore(ctx, rec, log, unchanged)
 		if restored {
 			rec.State, rec.Ended = Aborted, time.Now().UTC()
 			if ferr := c.finish(ctx, rec, nil, nil); ferr != nil {
@@ -783,7 +801,7 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 			rec.Reasons["coordinator"] = "stopped before the outcome was journaled; rolled back"
 		}
 		log.Warn("recovering a pending transaction: restoring every box")
-		if !c.restore(ctx, rec, log) {
+		if !c.restore(ctx, rec, log, nil) {
 			if err := c.put(ctx, rec); err != nil {
 				return rec, err
 			}
@@ -802,10 +820,14 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 }
 
 // restore brings every box of rec back to rec.Previous, retrying each box
-// until the restore timeout. It records the boxes it could not restore.
-func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger) bool {
+// until the restore timeout, but for the boxes untouched says the
+// transaction left alone. It records the boxes it could not restore.
+func (c *Coordinator) restore(ctx context.Context, rec *Record, log *slog.Logger, untouched map[string]bool) bool {
 	ctx = context.WithoutCancel(ctx)
 	failed := c.parallel(ctx, PhaseRestore, rec, boxesOf(rec.Goals), c.restoreTimeout, func(ctx context.Context, box string, dev Device) error {
+		if untouched[box] {
+			return nil
+		}
 		wait := 50 * time.Millisecond
 		for {
 			_, err := Sync(ctx, box, dev, orEmpty(box, rec.Previous[box]), []*goal.Goal{rec.Goals[box]}, SyncOptions{Pipeconfs: c.pcs, Logger: log})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
 
 	"github.com/p4fabric/fabric/orchestrator/goal"
@@ -339,4 +340,59 @@ func TestCommitOutcome(t *testing.T) {
 	if _, err := b.Store.Get(ctx, "/test/outcome/2"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("outcome of the aborted version 2: err = %v, want not found", err)
 	}
+}
+
+// TestCommitLeavesUnchangedBoxes: a commit that changes one box of three
+// syncs that box only (the others report no changes and keep what they
+// hold), and a failure on the changed box restores it.
+func TestCommitLeavesUnchangedBoxes(t *testing.T) {
+	b := txntest.StartBed(t, 3)
+	ctx := txntest.Ctx(t)
+	c := newCoord(t, b)
+	v1 := b.Compile(t, 1, routes)
+	if _, err := c.Commit(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	one := txntest.BoxName(1)
+	next := map[string]*goal.Goal{}
+	for box, g := range v1 {
+		next[box] = g
+	}
+	next[one] = b.Compile(t, 2, routes)[one]
+	// Drift behind the coordinator's back on a box the commit leaves as
+	// it is: the commit does not read it back, so it does not repair it.
+	two := txntest.BoxName(2)
+	cl, err := b.Raw[two].P4Runtime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := v1[two].Entities[len(v1[two].Entities)-1]
+	if err := cl.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_DELETE, Entity: last}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Commit(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for box, ch := range res.Changes {
+		if changed := !ch.Empty(); changed != (box == one) {
+			t.Errorf("box %s: changes %+v; want changes only on %s", box, ch, one)
+		}
+	}
+	if err := cl.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: last}}); err != nil {
+		t.Fatalf("re-adding the entry the commit left deleted: %v", err)
+	}
+	b.Expect(t, next, v1)
+
+	// The changed box refuses its writes: it is restored, the others stay.
+	again := map[string]*goal.Goal{}
+	for box, g := range next {
+		again[box] = g
+	}
+	again[one] = b.Compile(t, 3, routes)[one]
+	b.TB.Switch(one).P4Runtime().RejectWrites(1, codes.Unavailable)
+	if _, err := c.Commit(ctx, again); !errors.Is(err, txn.ErrAborted) {
+		t.Fatalf("commit with %s refusing writes: %v, want aborted", one, err)
+	}
+	b.Expect(t, next, again)
 }
