@@ -16,7 +16,10 @@
 //     commit at once;
 //  3. checks with VERIFY, on every box whose goal changes its pipeconf, a
 //     pipeconf the box does not run yet;
-//  4. brings all boxes to their goals in parallel (Sync): set the pipeconf
+//  4. brings all boxes to their goals in parallel (Sync) — all but those
+//     whose goal puts them in the state of the current version (same
+//     pipeconf, entities and gNMI leaves), which the commit leaves alone
+//     (drift there is the reconciler's to repair): set the pipeconf
 //     where the box does not run it, read back what the goals cover, diff
 //     (package pipeline/diff) and write the difference in dependency order,
 //     one Write per run of one update type and rank (bmv2 and PINS only do
