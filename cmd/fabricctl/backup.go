@@ -101,6 +101,5 @@ left half-written. Needs an admin token.`,
 			return opts.print(cmd, backupView{File: args[0], Bytes: n})
 		},
 	}
-	opts.addServerFlags(cmd)
 	return cmd
 }

@@ -57,7 +57,6 @@ func newConfigCmd(opts *globalOptions) *cobra.Command {
 every box as one transaction — all boxes or none. Each commit is a version;
 versions can be compared and rolled back to.`,
 	}
-	opts.addServerFlags(cmd)
 	cmd.AddCommand(newConfigApplyCmd(opts), newConfigGetCmd(opts), newConfigDiffCmd(opts),
 		newConfigHistoryCmd(opts), newConfigRollbackCmd(opts))
 	return cmd

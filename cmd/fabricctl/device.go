@@ -135,7 +135,6 @@ TLS trusting --tls-ca, or in plaintext with --insecure, and presents the
 bearer token of --token, --token-file or FABRIC_TOKEN. Listing needs a
 read-only token, changing the chassis an admin token.`,
 	}
-	opts.addServerFlags(cmd)
 	cmd.AddCommand(newDeviceListCmd(opts), newDeviceRegisterCmd(opts), newDeviceDecommissionCmd(opts), newDeviceReconcileCmd(opts))
 	return cmd
 }

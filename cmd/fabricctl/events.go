@@ -269,6 +269,5 @@ event as it arrives and -o json prints one JSON object per line.
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(eventKindNames(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("module", opts.completeModules())
 	_ = cmd.RegisterFlagCompletionFunc("op", opts.completeOps())
-	opts.addServerFlags(cmd)
 	return cmd
 }

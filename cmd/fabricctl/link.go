@@ -54,7 +54,6 @@ func newLinkCmd(opts *globalOptions) *cobra.Command {
 discovery currently knows, each end as its chassis-wide interface name and as
 module:port.`,
 	}
-	opts.addServerFlags(cmd)
 	cmd.AddCommand(&cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},

@@ -197,6 +197,5 @@ one JSON object per line.
 	_ = cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions(logSeverityNames(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(append(eventKindNames(), logbook.KindMessage, logbook.KindLog), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("op", opts.completeOps())
-	opts.addServerFlags(cmd)
 	return cmd
 }

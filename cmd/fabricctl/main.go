@@ -16,9 +16,11 @@
 //     push) and testbed (emulated switches);
 //   - on the chassis, through fabricd's API: device, module, link, config
 //     (apply, get, diff, history, rollback), operation, events, log, time and
-//     backup. Their connection flags follow the command group: --server (or
-//     FABRIC_SERVER; default 127.0.0.1:9345), --token / --token-file (or
-//     FABRIC_TOKEN), --tls-ca, --tls-cert/--tls-key, --insecure, --timeout;
+//     backup. Their connection flags may stand anywhere on the line:
+//     --server (or FABRIC_SERVER; default 127.0.0.1:9345), --token /
+//     --token-file (or FABRIC_TOKEN), --tls-ca, --tls-cert/--tls-key,
+//     --insecure, --timeout (under gnmi, gnoi and pipeline push, --insecure,
+//     --tls-* and --timeout are the device's);
 //   - demo: an emulated leaf-spine run as one chassis in process, with
 //     nothing to install.
 //

@@ -56,7 +56,6 @@ func newModuleCmd(opts *globalOptions) *cobra.Command {
 cards: module N is a registered box, and its port P is the interface
 eth-N/0/P in configs, events and logs.`,
 	}
-	opts.addServerFlags(cmd)
 	cmd.AddCommand(newModuleListCmd(opts), newModuleShowCmd(opts))
 	return cmd
 }

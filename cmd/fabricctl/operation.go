@@ -270,7 +270,6 @@ func newOperationCmd(opts *globalOptions) *cobra.Command {
 rollback has an operation ID, which events and log records carry too
 ("fabricctl log --op ID").`,
 	}
-	opts.addServerFlags(cmd)
 	cmd.AddCommand(newOperationListCmd(opts), newOperationGetCmd(opts), newOperationWatchCmd(opts))
 	return cmd
 }

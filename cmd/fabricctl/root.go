@@ -11,8 +11,8 @@ import (
 // tests can build as many independent command trees as they like.
 type globalOptions struct {
 	output output.Format
-	// server says how to reach fabricd; its flags are registered on each
-	// command group that talks to fabricd (see addServerFlags).
+	// server says how to reach fabricd; its flags are the root's
+	// persistent flags (see addServerFlags).
 	server serverOptions
 }
 
@@ -57,6 +57,10 @@ an aligned table (the default), indented JSON or YAML.`,
 
 	flags := root.PersistentFlags()
 	flags.VarP(&opts.output, "output", "o", "output format: table, json or yaml")
+	// fabricd's connection flags, anywhere on the line. The device
+	// commands (gnmi, gnoi, pipeline push) define their own --insecure,
+	// --tls-* and --timeout for the device, which take their place there.
+	opts.addServerFlags(root)
 	_ = root.RegisterFlagCompletionFunc("output",
 		cobra.FixedCompletions(output.FormatNames(), cobra.ShellCompDirectiveNoFileComp))
 

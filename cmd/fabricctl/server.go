@@ -33,11 +33,13 @@ const (
 	envToken  = "FABRIC_TOKEN"
 )
 
-// serverOptions are the flags that say how to reach fabricd. Every command
-// group that talks to fabricd registers them (addServerFlags) as persistent
-// flags of its own rather than of the root: the gnmi and gnoi groups already
-// use --insecure, --tls-ca and --timeout for a device, and the two meanings
-// must not leak into each other's help.
+// serverOptions are the flags that say how to reach fabricd: persistent
+// flags of the root (addServerFlags), so that they may stand anywhere on
+// the line ("fabricctl --server h:9345 device list"). The device command
+// groups (gnmi, gnoi) and pipeline push define their own --insecure,
+// --tls-* and --timeout for the device: in those subtrees the device's
+// flags take the names, as cobra lets a command's flags shadow inherited
+// ones.
 type serverOptions struct {
 	addr             string
 	token, tokenFile string

@@ -182,3 +182,23 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestServerFlagsAnywhere: fabricd's connection flags stand before or after
+// the command, and the device commands' own --insecure takes its place in
+// their subtree.
+func TestServerFlagsAnywhere(t *testing.T) {
+	for _, args := range [][]string{
+		{"--server", "127.0.0.1:1", "--insecure", "--timeout", "2s", "device", "list"},
+		{"device", "list", "--server", "127.0.0.1:1", "--insecure", "--timeout", "2s"},
+		{"--insecure", "gnmi", "get", "--target", "127.0.0.1:1", "--timeout", "2s", "/system"},
+	} {
+		_, _, err := run(t, args...)
+		if err == nil {
+			t.Errorf("%v: no error from an address nothing listens on", args)
+			continue
+		}
+		if strings.Contains(err.Error(), "unknown") || strings.Contains(err.Error(), "flag") {
+			t.Errorf("%v: %v; want the flags parsed and a connection error", args, err)
+		}
+	}
+}

@@ -92,6 +92,5 @@ estimate rests on and whether the box is past the threshold.`,
 			return opts.print(cmd, v)
 		},
 	}
-	opts.addServerFlags(cmd)
 	return cmd
 }
