@@ -12,7 +12,6 @@ import (
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/p4fabric/fabric/cmd/fabricctl/internal/output"
 	gnmiclient "github.com/p4fabric/fabric/driver/gnmi"
@@ -328,43 +327,6 @@ typed values instead (true/false, integers, floats, strings).`,
 	return cmd
 }
 
-// streamPrinter prints records one at a time: table rows under one header
-// line, one JSON object per line, or one YAML document each.
-type streamPrinter struct {
-	format output.Format
-	w      io.Writer
-	header bool
-}
-
-func (p *streamPrinter) print(r gnmiRecord) error {
-	var err error
-	switch p.format {
-	case output.FormatJSON:
-		var b []byte
-		if b, err = json.Marshal(r); err == nil {
-			_, err = fmt.Fprintf(p.w, "%s\n", b)
-		}
-	case output.FormatYAML:
-		var b []byte
-		if b, err = yaml.Marshal(r); err == nil {
-			_, err = fmt.Fprintf(p.w, "---\n%s", b)
-		}
-	default:
-		if !p.header {
-			p.header = true
-			if _, err = fmt.Fprintf(p.w, "%-*s   %s\n", stampWidth, recordHeaders[0], strings.Join(recordHeaders[1:], "   ")); err != nil {
-				return err
-			}
-		}
-		row := r.row()
-		_, err = fmt.Fprintf(p.w, "%-*s   %s   %s\n", stampWidth, row[0], row[1], row[2])
-	}
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	return nil
-}
-
 func newGnmiSubscribeCmd(opts *globalOptions, f *gnmiFlags) *cobra.Command {
 	var (
 		mode, streamMode          string
@@ -461,7 +423,9 @@ error.`,
 				inputDone = make(chan int, 1)
 				go pollOnInput(ctx, cmd.InOrStdin(), st, inputDone)
 			}
-			pr := &streamPrinter{format: opts.output, w: cmd.OutOrStdout()}
+			// One row per update as it arrives, timestamps aligned.
+			pr := &liveTable[gnmiRecord]{format: opts.output, w: cmd.OutOrStdout(), row: gnmiRecord.row,
+				columns: []liveColumn{{recordHeaders[0], stampWidth}, {header: recordHeaders[1]}, {header: recordHeaders[2]}}}
 			errw := cmd.ErrOrStderr()
 			syncs, polls := 0, -1 // polls: sent when the input ended
 			for {
