@@ -31,6 +31,25 @@
 // device (identity, ports, pipeconf packaging, reboot, software install,
 // clock) are RPCs to the plugin, each bounded by the caller's context.
 //
+// Optional behaviours cross the boundary as capabilities: the plugin
+// lists, when it opens a device, the optional interfaces of package driver
+// that its device implements, and the host's device implements those and
+// only those. Today that is driver.NodeIDSetter: the host's device has
+// SetNodeID (an RPC to the plugin) when the plugin's device has it, so an
+// orchestrator renumbers the box to its module ID; otherwise the host's
+// device does not implement driver.NodeIDSetter and the box keeps its
+// device ID:
+//
+//	if s, ok := dev.(driver.NodeIDSetter); ok {
+//		err = s.SetNodeID(ctx, 7) // the plugin's device sets it
+//	}
+//
+// A plugin built before a capability existed lists none, and its devices
+// behave as they did: adding a capability does not change
+// ProtocolVersion. An error of the plugin's SetNodeID arrives as a
+// RemoteError with its gRPC code; driver.ErrUnsupported (a box with no
+// chip component, or that does not serve the path) still matches it.
+//
 // When the plugin process crashes or is killed, the calls in flight fail
 // at once with ErrPluginExited, the devices report a Disconnected event
 // for driver.ProtocolDriver, and their behaviours keep failing with
@@ -69,7 +88,10 @@
 //
 // Build it as fabric-driver-<name> into the host's plugin directory.
 // Return errors matching driver.ErrUnsupported for what the device cannot
-// do; the host's callers see driver.ErrUnsupported. The helpers of package
+// do; the host's callers see driver.ErrUnsupported. Implement an optional
+// interface (driver.NodeIDSetter) on the device only when the device's
+// boxes can do it: Serve detects it and negotiates the capability, as
+// examples/driverplugin does. The helpers of package
 // driver (IdentityFromGNMI, PortsFromGNMI, RebootGNOI, ...) do the common
 // work over OpenConfig and gNOI, and package driver/drivertest checks the
 // plugin's devices from a test of the host side.

@@ -451,7 +451,7 @@ func (d *Driver) Open(ctx context.Context, spec driver.Spec) (driver.Device, err
 			dv := &device{Connection: conn, d: d, p: p, handle: resp.GetDevice(), name: spec.Name}
 			if p.add(dv) {
 				conn.Publish(driver.Event{Kind: driver.Connected, Protocol: driver.ProtocolDriver})
-				return dv, nil
+				return dv.withCapabilities(resp.GetCapabilities()), nil
 			}
 			conn.Close()
 			err = fmt.Errorf("plugin %s (pid %d): %w", d.name, p.pid, ErrPluginExited)
@@ -690,6 +690,37 @@ func (dv *device) Clock(ctx context.Context) (driver.ClockReading, error) {
 		return err
 	})
 	return r, err
+}
+
+// withCapabilities returns the driver.Device of dv that implements the
+// optional interfaces of the capabilities the plugin listed for it, and
+// only those: callers detect a behaviour with a type assertion
+// (dev.(driver.NodeIDSetter)), so a device whose plugin did not list a
+// capability (an older plugin among them) must not have the method.
+func (dv *device) withCapabilities(caps []pluginpb.Capability) driver.Device {
+	if slices.Contains(caps, pluginpb.Capability_CAPABILITY_SET_NODE_ID) {
+		return &nodeIDDevice{dv}
+	}
+	return dv
+}
+
+// nodeIDDevice is a device whose plugin device implements
+// driver.NodeIDSetter.
+type nodeIDDevice struct {
+	*device
+}
+
+var _ driver.NodeIDSetter = (*nodeIDDevice)(nil)
+
+// SetNodeID asks the plugin to set the node ID of the device's chip
+// (driver.NodeIDSetter). The plugin's device does the work, over gNMI or
+// however its box does; an error matching driver.ErrUnsupported means
+// the box cannot (no chip component, path not served).
+func (dv *nodeIDDevice) SetNodeID(ctx context.Context, id uint64) error {
+	return dv.call(ctx, fmt.Sprintf("set node ID %d", id), func(ctx context.Context, c pluginpb.DriverClient) error {
+		_, err := c.SetNodeID(ctx, &pluginpb.SetNodeIDRequest{Device: dv.handle, NodeId: id})
+		return err
+	})
 }
 
 // Close closes the device's connections and releases it in the plugin.

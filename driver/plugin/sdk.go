@@ -42,6 +42,12 @@ type OpenFunc func(ctx context.Context, spec driver.Spec) (Device, error)
 // driver.Device, and the endpoints the host dials for the protocols (the
 // host uses its own P4Runtime, gNMI and gNOI clients). A behaviour the
 // device lacks returns an error matching driver.ErrUnsupported.
+//
+// Optional behaviours are optional interfaces, as for a built-in driver:
+// a Device that also implements driver.NodeIDSetter makes the host's
+// device implement it too (the host asks the plugin to set the node ID);
+// one that does not makes a host device without the method, so the
+// orchestrator keeps the box's device ID.
 type Device interface {
 	driver.Behaviours
 	// Endpoints tells the host where and how to reach each protocol of
@@ -267,7 +273,7 @@ func (s *server) Open(ctx context.Context, req *pluginpb.OpenRequest) (*pluginpb
 	if dev == nil {
 		return nil, status.Errorf(codes.Internal, "driver opened device %q as nil", spec.Name)
 	}
-	resp := &pluginpb.OpenResponse{}
+	resp := &pluginpb.OpenResponse{Capabilities: capabilities(dev)}
 	for p, ep := range dev.Endpoints() {
 		pe := &pluginpb.Endpoint{Protocol: string(p), Address: ep.Address, Insecure: ep.Insecure,
 			TlsServerName: ep.TLSServerName, TlsCaPem: ep.TLSCAPEM}
@@ -417,6 +423,35 @@ func (s *server) Clock(ctx context.Context, req *pluginpb.DeviceRequest) (*plugi
 	}
 	return &pluginpb.ClockResponse{DeviceTime: r.Time.UnixNano(), LocalTime: r.Local.UnixNano(),
 		Offset: int64(r.Offset), Rtt: int64(r.RTT), ErrorBound: int64(r.ErrorBound)}, nil
+}
+
+// SetNodeID sets the node ID of a device that implements
+// driver.NodeIDSetter.
+func (s *server) SetNodeID(ctx context.Context, req *pluginpb.SetNodeIDRequest) (*pluginpb.SetNodeIDResponse, error) {
+	d, err := s.device(req.GetDevice())
+	if err != nil {
+		return nil, err
+	}
+	setter, ok := d.(driver.NodeIDSetter)
+	if !ok {
+		// The host asks only devices opened with the capability: this is
+		// a host that ignored it.
+		return nil, toStatus(driver.Unsupported(req.GetDevice(), s.cfg.name, "set node ID"))
+	}
+	if err := setter.SetNodeID(ctx, req.GetNodeId()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &pluginpb.SetNodeIDResponse{}, nil
+}
+
+// capabilities lists the optional interfaces dev implements, which the
+// host's device will implement in turn.
+func capabilities(dev Device) []pluginpb.Capability {
+	var caps []pluginpb.Capability
+	if _, ok := dev.(driver.NodeIDSetter); ok {
+		caps = append(caps, pluginpb.Capability_CAPABILITY_SET_NODE_ID)
+	}
+	return caps
 }
 
 func specFromProto(p *pluginpb.Spec) (driver.Spec, error) {

@@ -9,6 +9,11 @@
 // finds it). The host dials the switch's protocols itself (Endpoints);
 // this process answers for the behaviours, reaching the switch over gNMI
 // and gNOI with the helpers of package driver.
+//
+// An Acme box serves openconfig-p4rt, so its device also implements the
+// optional driver.NodeIDSetter: the host's device then implements it too,
+// and an orchestrator renumbers the box to its module ID. A plugin whose
+// boxes cannot leaves the method out.
 package main
 
 import (
@@ -102,6 +107,12 @@ func (a *acme) InstallSoftware(ctx context.Context, version string, image io.Rea
 
 func (a *acme) Clock(ctx context.Context) (driver.ClockReading, error) {
 	return driver.ClockFromGNOI(ctx, a.spec.Name, a.n)
+}
+
+// SetNodeID sets the node ID of the box's chip over gNMI: the P4Runtime
+// device ID it answers under afterwards (driver.NodeIDSetter, optional).
+func (a *acme) SetNodeID(ctx context.Context, id uint64) error {
+	return driver.SetNodeIDGNMI(ctx, a.spec.Name, a.g, id)
 }
 
 func (a *acme) Close() error {

@@ -111,6 +111,25 @@ func TestAcmePlugin(t *testing.T) {
 	}
 }
 
+// TestAcmeSetNodeID: the Acme device implements driver.NodeIDSetter, so
+// the host's device does, and setting the node ID through the plugin
+// renumbers the switch.
+func TestAcmeSetNodeID(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sw := startSwitch(t, 0)
+	d, err := plugin.Load(build(t, t.TempDir()), plugin.WithHostLogger(slog.New(slog.DiscardHandler)),
+		plugin.WithDeviceOptions(driver.WithBackoff(10*time.Millisecond, 100*time.Millisecond)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	drivertest.CheckNodeID(t, ctx, d.Open, driver.Spec{Name: "acme1", Address: sw.Addr(), DeviceID: 1, Insecure: true}, 9)
+	if got := sw.DeviceID(); got != 9 {
+		t.Fatalf("the switch answers P4Runtime under device ID %d, want 9", got)
+	}
+}
+
 // BenchmarkPorts compares Ports through the plugin (plugin RPC, then the
 // plugin's gNMI Get to the switch) with the emulated driver's, in process
 // (the same gNMI Get).

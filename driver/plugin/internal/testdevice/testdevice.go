@@ -9,6 +9,14 @@
 //	identity=log    Identity logs "identity called" at Warn first
 //	identity=unavailable  Identity fails as a device that cannot be reached
 //	protocols=p4runtime,gnmi   the endpoints (default: all three)
+//
+// The option nodeid makes the device implement driver.NodeIDSetter (a
+// NodeIDDevice; without it the device does not):
+//
+//	nodeid=gnmi         SetNodeID sets the node ID of the switch at the
+//	                    spec's gNMI address, over gNMI
+//	nodeid=unsupported  SetNodeID fails with driver.ErrUnsupported
+//	nodeid=unavailable  SetNodeID fails as a switch that cannot be reached
 package testdevice
 
 import (
@@ -25,6 +33,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/p4fabric/fabric/driver"
+	"github.com/p4fabric/fabric/driver/gnmi"
 	"github.com/p4fabric/fabric/driver/plugin"
 	"github.com/p4fabric/fabric/pipeline"
 )
@@ -46,7 +55,15 @@ func Open(log *slog.Logger) plugin.OpenFunc {
 				protocols = append(protocols, pr)
 			}
 		}
-		return &Device{spec: spec, log: log, eps: plugin.SpecEndpoints(spec, 9559, protocols...)}, nil
+		d := &Device{spec: spec, log: log, eps: plugin.SpecEndpoints(spec, 9559, protocols...)}
+		switch mode := spec.Option("nodeid", ""); mode {
+		case "":
+			return d, nil
+		case "gnmi", "unsupported", "unavailable":
+			return &NodeIDDevice{Device: d, mode: mode}, nil
+		default:
+			return nil, fmt.Errorf("option nodeid: unknown mode %q", mode)
+		}
 	}
 }
 
@@ -119,3 +136,32 @@ func (d *Device) Clock(context.Context) (driver.ClockReading, error) {
 
 // Close does nothing.
 func (d *Device) Close() error { return nil }
+
+// NodeIDDevice is a test device that implements driver.NodeIDSetter.
+type NodeIDDevice struct {
+	*Device
+	mode string
+}
+
+var _ driver.NodeIDSetter = (*NodeIDDevice)(nil)
+
+// SetNodeID sets the switch's node ID over gNMI, or fails as the nodeid
+// option says.
+func (d *NodeIDDevice) SetNodeID(ctx context.Context, id uint64) error {
+	switch d.mode {
+	case "unsupported":
+		return driver.Unsupported(d.spec.Name, "test", "set node ID")
+	case "unavailable":
+		return fmt.Errorf("gnmi set: %w", status.Error(codes.Unavailable, "switch unreachable"))
+	}
+	g, err := gnmi.Dial(driver.WithDefaultPort(d.spec.AddressOf(driver.GNMI), 9559), gnmi.WithInsecure())
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if err := driver.SetNodeIDGNMI(ctx, d.spec.Name, g, id); err != nil {
+		return err
+	}
+	d.log.Info("node ID set", "device", d.spec.Name, "node_id", id)
+	return nil
+}
