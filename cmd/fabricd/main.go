@@ -19,6 +19,17 @@
 // must be asked for. Boxes registered over the API without "insecure" are
 // reached over TLS trusting --box-ca.
 //
+// With --etcd, --etcd-ca connects over TLS trusting those CAs (https://
+// endpoints alone trust the system's), --etcd-cert and --etcd-key present
+// a client certificate (mutual TLS), --etcd-user authenticates with the
+// password in --etcd-password-file or else $FABRIC_ETCD_PASSWORD (never a
+// flag: any user of the host can read a command line), --etcd-namespace
+// keeps every key under a prefix ending in / so that several chassis share
+// one cluster without seeing each other, and --etcd-dial-timeout bounds
+// the first connection (default 5s). These flags are refused without
+// --etcd. A backup of an etcd store is a snapshot of the whole cluster,
+// which etcd gives only to a user with its root role.
+//
 // When the API and metrics listeners are up, fabricd prints their addresses
 // on stdout ("fabricd: api 127.0.0.1:9345", "fabricd: metrics
 // http://127.0.0.1:9346/metrics"), so that a script started with port 0

@@ -18,7 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
 	"github.com/p4fabric/fabric/driver"
 	"github.com/p4fabric/fabric/driver/builtin"
@@ -58,6 +60,15 @@ type config struct {
 	maxOps                        int
 	shutdownTimeout               time.Duration
 	logLevel                      string
+	etcdFlags
+}
+
+// etcdFlags are the settings of the connection to an etcd store (--etcd).
+type etcdFlags struct {
+	etcdCA, etcdCert, etcdKey  string
+	etcdUser, etcdPasswordFile string
+	etcdNamespace              string
+	etcdDialTimeout            time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -66,6 +77,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir, "bbolt data directory of the store")
 	fs.StringVar(&c.etcd, "etcd", "", "etcd endpoints host:port,... (instead of --data-dir)")
+	fs.StringVar(&c.etcdCA, "etcd-ca", "", "PEM CAs the etcd servers' certificates chain to (connects over TLS)")
+	fs.StringVar(&c.etcdCert, "etcd-cert", "", "PEM client certificate chain for etcd (mutual TLS; with --etcd-key)")
+	fs.StringVar(&c.etcdKey, "etcd-key", "", "PEM private key of --etcd-cert")
+	fs.StringVar(&c.etcdUser, "etcd-user", "", "etcd user to authenticate as (password from --etcd-password-file or $"+etcdPasswordEnv+")")
+	fs.StringVar(&c.etcdPasswordFile, "etcd-password-file", "", "file holding the password of --etcd-user")
+	fs.StringVar(&c.etcdNamespace, "etcd-namespace", "", "key prefix of this chassis in etcd, ending in / (several chassis on one cluster)")
+	fs.DurationVar(&c.etcdDialTimeout, "etcd-dial-timeout", etcd.DefaultDialTimeout, "bound of the first connection to etcd")
 	fs.StringVar(&c.listen, "listen", defaultListen, "address of the gRPC API")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate chain of the API")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of the API")
@@ -107,6 +125,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("refusing to serve without authentication: give --admin-token-file (and --read-token-file), or --no-auth")
 	case c.shutdownTimeout <= 0:
 		return nil, fmt.Errorf("--shutdown-timeout %v: must be positive", c.shutdownTimeout)
+	}
+	if err := checkEtcdFlags(c, set); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -185,8 +206,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		nbOpts = append(nbOpts, northbound.WithBoxTLS(boxTLS))
 	}
+	var etcdOpts []etcd.Option
+	var etcdHow string
+	if cfg.etcd != "" {
+		if etcdOpts, etcdHow, err = etcdOptions(cfg, log); err != nil {
+			return err
+		}
+	}
 
-	st, err := openStore(ctx, cfg, log)
+	st, err := openStore(ctx, cfg, etcdOpts, etcdHow, log)
 	if err != nil {
 		return err
 	}
@@ -311,18 +339,23 @@ func shutdownGRPC(gs *grpc.Server, nb *northbound.Server, timeout time.Duration,
 	}
 }
 
-func openStore(ctx context.Context, cfg *config, log *slog.Logger) (store.Store, error) {
+// openStore opens the etcd store with etcdOpts when --etcd is given (how
+// says how it connects, so that a refused connection names the settings
+// tried), or else the bbolt store in --data-dir.
+func openStore(ctx context.Context, cfg *config, etcdOpts []etcd.Option, how string, log *slog.Logger) (store.Store, error) {
 	if cfg.etcd != "" {
-		var eps []string
-		for _, ep := range strings.Split(cfg.etcd, ",") {
-			if ep = strings.TrimSpace(ep); ep != "" {
-				eps = append(eps, ep)
-			}
+		s, err := etcd.New(ctx, etcdEndpoints(cfg.etcd), etcdOpts...)
+		switch {
+		case err == nil:
+		case ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded):
+			// The etcd client retries a refused TLS handshake until the
+			// deadline and reports only the deadline: say what to check.
+			return nil, fmt.Errorf("--etcd %s (%s): no answer within --etcd-dial-timeout %v "+
+				"(is etcd listening there, and do --etcd-ca/--etcd-cert/--etcd-key match its TLS?): %w", cfg.etcd, how, cfg.etcdDialTimeout, err)
+		default:
+			return nil, fmt.Errorf("--etcd %s (%s): %w", cfg.etcd, how, err)
 		}
-		s, err := etcd.New(ctx, eps, etcd.WithLogger(log))
-		if err != nil {
-			return nil, fmt.Errorf("--etcd %s: %w", cfg.etcd, err)
-		}
+		log.Info("fabricd: store on etcd", "endpoints", cfg.etcd, "connection", how)
 		return s, nil
 	}
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
