@@ -109,12 +109,16 @@ func WithClock(now func() time.Time) Option {
 // Inventory is the chassis' list of boxes and their module IDs, kept in a
 // store. Any number of Inventory values, in one process or in several, may
 // share a store (and prefix): module IDs are allocated by compare-and-swap
-// transactions, so no ID is ever given to two boxes. An Inventory keeps no
-// state of its own beyond its options and is safe for concurrent use.
+// transactions, so no ID is ever given to two boxes. The only state an
+// Inventory keeps beyond its options is its memory of the module IDs held,
+// a hint that every allocation checks against the store (see the package
+// doc). It is safe for concurrent use; create one per store and prefix in a
+// process, so that concurrent registrations share transactions.
 type Inventory struct {
 	st      store.Store
 	drivers *driver.Registry
 	o       options
+	alloc   *allocator
 }
 
 // New returns an inventory kept in st that opens boxes with the drivers of
@@ -130,7 +134,9 @@ func New(st store.Store, drivers *driver.Registry, opts ...Option) (*Inventory, 
 			opt(&o)
 		}
 	}
-	return &Inventory{st: st, drivers: drivers, o: o}, nil
+	inv := &Inventory{st: st, drivers: drivers, o: o}
+	inv.alloc = newAllocator(inv)
+	return inv, nil
 }
 
 func (inv *Inventory) boxPrefix() string    { return inv.o.prefix + "boxes/" }
@@ -172,6 +178,11 @@ func (inv *Inventory) Register(ctx context.Context, spec BoxSpec) (Box, error) {
 // in one transaction with the record. A serial already registered keeps
 // its module ID; its address, spec, identity and ports are updated — a box
 // that moved to a new address is the same box. dev stays open.
+//
+// New boxes registered at the same time share a store transaction. If ctx
+// ends while the transaction that holds this box is under way, the box may
+// be registered although RegisterDevice returns ctx's error, as with any
+// store write cut short; registering it again finds it.
 func (inv *Inventory) RegisterDevice(ctx context.Context, spec BoxSpec, dev driver.Device) (Box, error) {
 	if err := spec.Validate(); err != nil {
 		return Box{}, err
@@ -226,9 +237,9 @@ func (inv *Inventory) put(ctx context.Context, spec BoxSpec, id driver.Identity,
 			b := cur
 			b.Identity, b.Spec, b.Ports, b.Updated = id, spec, ports, now
 			b.Spec.Module = 0
-			val, err := json.Marshal(b)
+			val, err := encodeBox(b)
 			if err != nil {
-				return Box{}, fmt.Errorf("inventory: box %s: encode: %w", serial, err)
+				return Box{}, err
 			}
 			res, err := inv.st.Txn(ctx, store.Txn{
 				If: []store.Compare{
@@ -252,71 +263,23 @@ func (inv *Inventory) put(ctx context.Context, spec BoxSpec, id driver.Identity,
 			return b, nil
 		}
 
-		module, err := inv.pick(ctx, serial, spec.Module)
-		if err != nil {
-			return Box{}, err
-		}
-		b := Box{Serial: serial, Module: module, Identity: id, Spec: spec, Ports: ports, Registered: now, Updated: now}
+		b := Box{Serial: serial, Identity: id, Spec: spec, Ports: ports, Registered: now, Updated: now}
 		b.Spec.Module = 0
-		val, err := json.Marshal(b)
-		if err != nil {
-			return Box{}, fmt.Errorf("inventory: box %s: encode: %w", serial, err)
+		out := inv.alloc.claim(ctx, b, spec.Module)
+		if out.retry {
+			continue // registered meanwhile: update it
 		}
-		modKey := inv.ModuleKey(module)
-		res, err := inv.st.Txn(ctx, store.Txn{
-			If:   []store.Compare{store.Missing(boxKey), store.Missing(modKey)},
-			Then: []store.Op{store.OpPut(boxKey, val), store.OpPut(modKey, []byte(serial))},
-		})
-		if err != nil {
-			return Box{}, fmt.Errorf("inventory: register box %s as module %d: %w", serial, module, err)
-		}
-		if !res.Succeeded {
-			continue
-		}
-		b.Revision = res.Revision
-		inv.o.log.Info("inventory: box registered", "serial", serial, "module", module, "address", addressOf(spec))
-		return b, nil
+		return out.box, out.err
 	}
 }
 
-// pick returns the module ID a new box gets: want if it is free, else the
-// lowest free ID.
-func (inv *Inventory) pick(ctx context.Context, serial string, want uint32) (uint32, error) {
-	held, err := inv.modules(ctx)
+// encodeBox returns the record of b as stored.
+func encodeBox(b Box) ([]byte, error) {
+	val, err := json.Marshal(b)
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("inventory: box %s: encode: %w", b.Serial, err)
 	}
-	if want != 0 {
-		if other, ok := held[want]; ok && other != serial {
-			return 0, fmt.Errorf("inventory: box %s asked for module %d, held by box %s: %w", serial, want, other, ErrModuleTaken)
-		}
-		return want, nil
-	}
-	for id := uint32(1); id <= inv.o.maxModule; id++ {
-		if _, ok := held[id]; !ok {
-			return id, nil
-		}
-	}
-	return 0, fmt.Errorf("inventory: box %s: all %d module IDs held: %w", serial, inv.o.maxModule, ErrNoFreeModule)
-}
-
-// modules reads the module bindings: module ID → serial.
-func (inv *Inventory) modules(ctx context.Context) (map[uint32]string, error) {
-	res, err := inv.st.Range(ctx, inv.modulePrefix())
-	if err != nil {
-		return nil, fmt.Errorf("inventory: read modules: %w", err)
-	}
-	held := make(map[uint32]string, len(res.KVs))
-	for _, kv := range res.KVs {
-		n, err := strconv.ParseUint(strings.TrimPrefix(kv.Key, inv.modulePrefix()), 10, 32)
-		if err != nil {
-			// Not ours: never reuse what we cannot read, never fail on it.
-			inv.o.log.Warn("inventory: ignoring malformed module key", "key", kv.Key)
-			continue
-		}
-		held[uint32(n)] = string(kv.Value)
-	}
-	return held, nil
+	return val, nil
 }
 
 // get reads the record of serial; found is false if there is none.
@@ -409,19 +372,34 @@ func (inv *Inventory) Decommission(ctx context.Context, serial string) (Box, err
 		if err != nil {
 			return Box{}, err
 		}
-		boxKey, modKey := inv.BoxKey(serial), inv.ModuleKey(cur.Module)
+		boxKey, modKey, freedKey := inv.BoxKey(serial), inv.ModuleKey(cur.Module), inv.FreedKey()
 		res, err := inv.st.Txn(ctx, store.Txn{
 			If: []store.Compare{
 				store.CompareModRevision(boxKey, store.Equal, cur.Revision),
 				store.CompareValue(modKey, store.Equal, []byte(serial)),
 			},
-			Then: []store.Op{store.OpDelete(boxKey), store.OpDelete(modKey)},
+			// Rewriting <prefix>freed tells every inventory allocating
+			// from its memory that an ID is free again; the Get first
+			// tells this one whether it missed another Decommission.
+			Then: []store.Op{
+				store.OpGet(freedKey),
+				store.OpDelete(boxKey), store.OpDelete(modKey),
+				store.OpPut(freedKey, []byte(strconv.FormatUint(uint64(cur.Module), 10))),
+			},
 			Else: []store.Op{store.OpGet(boxKey), store.OpGet(modKey)},
 		})
 		if err != nil {
 			return Box{}, fmt.Errorf("inventory: decommission box %s (module %d): %w", serial, cur.Module, err)
 		}
 		if res.Succeeded {
+			prev := int64(-1) // unknown: the memory will be read again
+			if len(res.Results) == 4 {
+				prev = 0 // a missing key's mod revision
+				if res.Results[0].Found {
+					prev = res.Results[0].KV.ModRevision
+				}
+			}
+			inv.alloc.freed(cur.Module, prev, res.Revision)
 			inv.o.log.Info("inventory: box decommissioned", "serial", serial, "module", cur.Module)
 			return cur, nil
 		}
