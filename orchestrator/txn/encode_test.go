@@ -12,8 +12,8 @@ import (
 	"github.com/p4fabric/fabric/orchestrator/goal"
 )
 
-// TestGoalEncoder: the goals encode to a JSON object by box that decodes
-// to the same goals, whichever boxes were started (several times, from
+// TestGoalEncoder: the goals encode to a JSON document per box that
+// decodes to the same goal, whichever boxes were started (several times, from
 // several goroutines, as Sync's BeforeChange may) before the result.
 func TestGoalEncoder(t *testing.T) {
 	goals := map[string]*goal.Goal{}
@@ -40,9 +40,12 @@ func TestGoalEncoder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var back map[string]*goal.Goal
-			if err := json.Unmarshal(data, &back); err != nil {
-				t.Fatalf("%v: %s", err, data)
+			back := map[string]*goal.Goal{}
+			for box, d := range data {
+				back[box] = new(goal.Goal)
+				if err := json.Unmarshal(d, back[box]); err != nil {
+					t.Fatalf("%s: %v: %s", box, err, d)
+				}
 			}
 			if len(back) != len(goals) {
 				t.Fatalf("%d goals back, want %d", len(back), len(goals))

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/p4fabric/fabric/orchestrator/goal"
+	"github.com/p4fabric/fabric/pipeline/diff"
 )
 
 // footprint is what a goal may touch on one box: its pipeconf, the wildcard
@@ -70,16 +72,30 @@ func encodeFootprints(goals map[string]*goal.Goal) ([]byte, error) {
 	return json.Marshal(fs)
 }
 
-// loadCovers reads the footprints journaled with transaction id, as goals
-// to cover.
-func (c *Coordinator) loadCovers(ctx context.Context, id string) (map[string]*goal.Goal, error) {
-	kv, err := c.st.Get(ctx, c.keyFootprint(id))
+// loadCovers reads the footprints journaled with transaction rec, as goals
+// to cover: in its record, or (coordinators before this one) under
+// footprints/<ID>.
+func (c *Coordinator) loadCovers(ctx context.Context, rec *Record) (map[string]*goal.Goal, error) {
+	id := rec.ID
+	kv, err := c.st.Get(ctx, c.keyTxn(id))
 	if err != nil {
 		return nil, fmt.Errorf("footprints of txn %s: %w", id, err)
 	}
-	var fs map[string]footprint
-	if err := json.Unmarshal(kv.Value, &fs); err != nil {
+	var head struct {
+		Footprints map[string]footprint `json:"footprints"`
+	}
+	if err := json.Unmarshal(kv.Value, &head); err != nil {
 		return nil, fmt.Errorf("footprints of txn %s: %w", id, err)
+	}
+	fs := head.Footprints
+	if fs == nil {
+		kv, err := c.st.Get(ctx, c.keyFootprint(id))
+		if err != nil {
+			return nil, fmt.Errorf("footprints of txn %s: %w", id, err)
+		}
+		if err := json.Unmarshal(kv.Value, &fs); err != nil {
+			return nil, fmt.Errorf("footprints of txn %s: %w", id, err)
+		}
 	}
 	out := make(map[string]*goal.Goal, len(fs))
 	for box, f := range fs {
@@ -91,7 +107,7 @@ func (c *Coordinator) loadCovers(ctx context.Context, id string) (map[string]*go
 }
 
 // goalEncoder encodes the goals of a commit for the journal (a JSON
-// object by box), each box's goal on its own goroutine from the moment the
+// document per box), each box's goal on its own goroutine from the moment the
 // box has been read back: at its first change, or when its Sync ends.
 // Encoding every goal when the commit starts took the CPUs the boxes'
 // read-backs need (on a 2-core machine the encoding of 4 small goals
@@ -101,6 +117,7 @@ type goalEncoder struct {
 	goals map[string]*goal.Goal
 	mu    sync.Mutex
 	boxes map[string]*encodedGoal
+	refs  map[string]bool // boxes whose goal is journaled already
 }
 
 type encodedGoal struct {
@@ -110,13 +127,24 @@ type encodedGoal struct {
 }
 
 func newGoalEncoder(goals map[string]*goal.Goal) *goalEncoder {
-	return &goalEncoder{goals: goals, boxes: make(map[string]*encodedGoal, len(goals))}
+	return &goalEncoder{goals: goals, boxes: make(map[string]*encodedGoal, len(goals)), refs: map[string]bool{}}
 }
 
-// start encodes box's goal in the background, once.
-func (e *goalEncoder) start(box string) {
+// ref says box's goal is journaled already: it is not encoded.
+func (e *goalEncoder) ref(box string) {
 	e.mu.Lock()
-	if _, ok := e.boxes[box]; ok {
+	e.refs[box] = true
+	e.mu.Unlock()
+}
+
+// start encodes box's goal in the background, once; a box the encoder
+// has no goal for is ignored.
+func (e *goalEncoder) start(box string) {
+	if _, ok := e.goals[box]; !ok {
+		return
+	}
+	e.mu.Lock()
+	if _, ok := e.boxes[box]; ok || e.refs[box] {
 		e.mu.Unlock()
 		return
 	}
@@ -125,66 +153,60 @@ func (e *goalEncoder) start(box string) {
 	e.mu.Unlock()
 	go func() {
 		defer close(eg.done)
-		if g := e.goals[box]; g != nil {
-			eg.data, eg.err = g.MarshalJSON()
-		} else {
-			eg.data = []byte("null")
-		}
+		eg.data, eg.err = orEmpty(box, e.goals[box]).MarshalJSON()
 	}()
 }
 
-// result encodes the goals not started yet, waits for all and returns the
-// JSON object by box. Each goal is encoded by its own MarshalJSON:
-// json.Marshal of the whole map would validate and compact the goals'
-// (already compact) encodings once more.
-func (e *goalEncoder) result() ([]byte, error) {
+// result encodes the goals not started yet, waits for all and returns
+// each box's encoding, but for the boxes said to be journaled already.
+func (e *goalEncoder) result() (map[string][]byte, error) {
 	boxes := boxesOf(e.goals)
-	encs := make([]*encodedGoal, len(boxes))
-	for i, box := range boxes {
+	for _, box := range boxes {
 		e.start(box)
-		e.mu.Lock()
-		encs[i] = e.boxes[box]
-		e.mu.Unlock()
 	}
-	size := 2
-	for i, eg := range encs {
+	out := make(map[string][]byte, len(boxes))
+	for _, box := range boxes {
+		e.mu.Lock()
+		eg := e.boxes[box]
+		e.mu.Unlock()
+		if eg == nil {
+			continue // a ref
+		}
 		<-eg.done
 		if eg.err != nil {
-			return nil, fmt.Errorf("box %s: %w", boxes[i], eg.err)
+			return nil, fmt.Errorf("box %s: %w", box, eg.err)
 		}
-		size += len(boxes[i]) + len(eg.data) + 4
+		out[box] = eg.data
 	}
-	buf := make([]byte, 0, size)
-	buf = append(buf, '{')
-	for i, box := range boxes {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		k, err := json.Marshal(box)
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, k...)
-		buf = append(buf, ':')
-		buf = append(buf, encs[i].data...)
-	}
-	return append(buf, '}'), nil
+	return out, nil
 }
 
 // sameState reports whether goals a and b put a box in the same state: the
-// same pipeconf, the same entities in the same order and the same gNMI
-// leaves. Objectives are not compared: the entities and leaves are what
-// they compile to. Leaf values compare by their JSON form, since a goal read
-// back from the journal holds JSON numbers where a compiled one holds Go
-// integers.
-func sameState(a, b *goal.Goal) bool {
-	if a == nil || b == nil || a.Pipeconf != b.Pipeconf || len(a.Entities) != len(b.Entities) || len(a.Config) != len(b.Config) {
+// same P4Runtime state (sameP4) and the same gNMI leaves (sameGNMI).
+// Objectives are not compared: the entities and leaves are what they
+// compile to.
+func sameState(a, b *goal.Goal) bool { return sameP4(a, b) && sameGNMI(a, b) }
+
+// sameP4 reports whether goals a and b give a box the same pipeconf and
+// the same entities in the same order (in canonical form: diff.Equal).
+func sameP4(a, b *goal.Goal) bool {
+	if a == nil || b == nil || a.Pipeconf != b.Pipeconf || len(a.Entities) != len(b.Entities) {
 		return false
 	}
 	for i := range a.Entities {
-		if !proto.Equal(a.Entities[i], b.Entities[i]) {
+		if x, y := a.Entities[i], b.Entities[i]; x != y && !diff.Equal(x, y) {
 			return false
 		}
+	}
+	return true
+}
+
+// sameGNMI reports whether goals a and b give a box the same gNMI leaves.
+// Values compare by their JSON form, since a goal read back from the
+// journal holds JSON numbers where a compiled one holds Go integers.
+func sameGNMI(a, b *goal.Goal) bool {
+	if a == nil || b == nil || len(a.Config) != len(b.Config) {
+		return false
 	}
 	for i := range a.Config {
 		if a.Config[i].Path != b.Config[i].Path {
@@ -197,4 +219,13 @@ func sameState(a, b *goal.Goal) bool {
 		}
 	}
 	return true
+}
+
+// sameIntent reports whether goals a and b, which put a box in the same
+// state, are the same goal: the same box and objectives, so that a version
+// may refer to a's journaled encoding for b. reflect.DeepEqual may call
+// equal objectives different (a decoded goal's empty list and a compiled
+// one's nil), which only costs a goal journaled again.
+func sameIntent(a, b *goal.Goal) bool {
+	return a != nil && b != nil && a.Box == b.Box && reflect.DeepEqual(a.Objectives, b.Objectives)
 }

@@ -93,6 +93,12 @@ type SyncOptions struct {
 	// pipeconf (Commit's prepare does), so Sync does not ask again. A box
 	// that lost it since fails the writes.
 	Running bool
+	// KeepP4 and KeepGNMI leave the box's P4Runtime or gNMI state alone
+	// (no read, no write): Commit sets them for the half of a box's goal
+	// that the transaction does not change, which the commit of the
+	// current version brought the box to (drift since is the
+	// reconciler's to repair).
+	KeepP4, KeepGNMI bool
 	// BeforeChange, when set, is called before Sync changes anything on
 	// the box (sets the pipeline, writes, sets gNMI leaves), possibly
 	// from two goroutines at once; an error stops Sync there. Commit
@@ -151,10 +157,16 @@ func Sync(ctx context.Context, box string, dev Device, want *goal.Goal, cover []
 	gerr := make(chan error, 1)
 	var once sync.Once
 	startGNMI := func() {
-		once.Do(func() { go func() { gerr <- syncGNMI(ctx, box, dev, want, cover, o, log, &gch) }() })
+		once.Do(func() {
+			if o.KeepGNMI {
+				gerr <- nil
+				return
+			}
+			go func() { gerr <- syncGNMI(ctx, box, dev, want, cover, o, log, &gch) }()
+		})
 	}
 	var perr error
-	if hasP4 && pcID != "" {
+	if hasP4 && pcID != "" && !o.KeepP4 {
 		perr = syncP4(ctx, box, dev, want, cover, pcID, o, log, &ch, startGNMI)
 	}
 	startGNMI()
@@ -251,7 +263,8 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 	}
 	runs := o.Running && want.Pipeconf == pcID
 	if !runs {
-		if runs, err = runsPipeconf(ctx, c, dev, pc); err != nil {
+		runs, err = runsPipeconf(ctx, c, dev, pc)
+		if err != nil {
 			if readc != nil {
 				<-readc
 			}
@@ -315,11 +328,17 @@ func setPipeconf(ctx context.Context, c *client.Client, dev Device, pc *pipeline
 	return c.SetPipeline(ctx, pc.Schema.P4Info(), cfg, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, cookie(pc, cfg))
 }
 
-// runsPipeconf reports whether the box runs pc (by cookie).
+// runsPipeconf reports whether the box runs pc (by cookie). It asks the box
+// unless the client knows the cookie: one it set or read while it has
+// been primary without a break (client.KnownCookie), since only the
+// primary may change the pipeline and a restarted box ends the stream.
 func runsPipeconf(ctx context.Context, c *client.Client, dev Device, pc *pipeline.Pipeconf) (bool, error) {
 	cfg, err := dev.PackagePipeconf(ctx, pc)
 	if err != nil {
 		return false, fmt.Errorf("package pipeconf %s: %w", pc.ID, err)
+	}
+	if ck, ok := c.KnownCookie(); ok {
+		return ck == cookie(pc, cfg), nil
 	}
 	got, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY)
 	if errors.Is(err, client.ErrNoPipeline) {

@@ -3,11 +3,13 @@ package txn
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,11 +77,18 @@ type Record struct {
 	Base    int64 `json:"base"`
 	Version int64 `json:"version"`
 	// Goals are the goals to commit; Previous the goals of Base. The
-	// journal keeps them apart from the record (under goals/<ID>, and as
-	// version Base), so that the record the coordinator rewrites at
-	// every step stays small; Transaction fills them in.
+	// journal keeps them apart from the record (and as version Base), so
+	// that the record stays small; Transaction fills them in.
 	Goals    map[string]*goal.Goal `json:"goals,omitempty"`
 	Previous map[string]*goal.Goal `json:"previous,omitempty"`
+	// PerBox says the goals are journaled one key per box
+	// (goals/<ID>/<box>), each written by the transaction that first
+	// committed it: Refs names, for every box whose goal is the same as
+	// an earlier transaction's, that transaction. A transaction that
+	// changes one box of many writes one goal. Without PerBox, the goals
+	// are one JSON object under goals/<ID> (journals written before).
+	PerBox bool              `json:"perBox,omitempty"`
+	Refs   map[string]string `json:"refs,omitempty"`
 	// Reasons says why each failed box failed (ABORTED).
 	Reasons map[string]string `json:"reasons,omitempty"`
 	// Comment describes the transaction.
@@ -115,15 +124,24 @@ type Progress struct {
 	Err   error
 }
 
-// head returns the record without its goals: what txns/<ID> holds.
+// journaledHead is the record as the journal's first write holds it: with
+// the footprints of the goals (what Recover needs of them), which the
+// outcome's write of the record drops.
+type journaledHead struct {
+	*Record
+	Footprints json.RawMessage `json:"footprints"`
+}
+
+// head returns the record without its goals (and refs to them, which
+// finish journals with the goals): what txns/<ID> holds.
 func (r *Record) head() *Record {
 	cp := *r
-	cp.Goals, cp.Previous = nil, nil
+	cp.Goals, cp.Previous, cp.Refs = nil, nil, nil
 	return &cp
 }
 
 // Version is a committed chassis goal. The journal keeps a version's goals
-// once, with the transaction that committed it (goals/<Txn>); versions
+// with the transaction that committed it (see Record.PerBox); versions
 // written by older coordinators carry their own.
 type Version struct {
 	Number  int64                 `json:"number"`
@@ -131,6 +149,11 @@ type Version struct {
 	Time    time.Time             `json:"time"`
 	Comment string                `json:"comment,omitempty"`
 	Goals   map[string]*goal.Goal `json:"goals,omitempty"`
+
+	// where names, per box, the transaction whose goals/<txn>/<box>
+	// holds its goal (none for goals journaled the older ways): what the
+	// next commit refers to for a box whose goal stays.
+	where map[string]string
 }
 
 // AbortError reports an aborted transaction: each failed box's reason and
@@ -233,28 +256,86 @@ func (c *Coordinator) keyCurrent() string        { return c.prefix + "current" }
 func (c *Coordinator) keyPending() string        { return c.prefix + "pending" }
 func (c *Coordinator) keyTxn(id string) string   { return c.prefix + "txns/" + id }
 func (c *Coordinator) keyGoals(id string) string { return c.prefix + "goals/" + id }
+func (c *Coordinator) keyBoxGoal(id, box string) string {
+	return c.prefix + "goals/" + id + "/" + box
+}
 func (c *Coordinator) keyFootprint(id string) string {
 	return c.prefix + "footprints/" + id
 }
 func (c *Coordinator) keyVersion(n int64) string { return fmt.Sprintf("%sversions/%020d", c.prefix, n) }
 
+// newID returns a new operation ID: the time in nanoseconds, then random
+// bits. IDs sort by time, so the journal's keys for a new transaction
+// land at the end of their ranges (in bbolt, the last page of each) rather
+// than all over them.
 func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
+	_, _ = rand.Read(b[8:])
 	return "tx-" + hex.EncodeToString(b[:])
 }
 
-// loadGoals reads the goals journaled with transaction id.
-func (c *Coordinator) loadGoals(ctx context.Context, id string) (map[string]*goal.Goal, error) {
-	kv, err := c.st.Get(ctx, c.keyGoals(id))
-	if err != nil {
-		return nil, fmt.Errorf("goals of txn %s: %w", id, err)
+// loadGoals reads the goals journaled with the transaction rec, and where
+// each box's goal is (for goals journaled per box). A transaction whose
+// goals were not journaled (it did not end, or ended without them) has
+// none: store.ErrNotFound.
+func (c *Coordinator) loadGoals(ctx context.Context, rec *Record) (map[string]*goal.Goal, map[string]string, error) {
+	id := rec.ID
+	if !rec.PerBox {
+		kv, err := c.st.Get(ctx, c.keyGoals(id))
+		if err != nil {
+			return nil, nil, fmt.Errorf("goals of txn %s: %w", id, err)
+		}
+		goals := map[string]*goal.Goal{}
+		if err := json.Unmarshal(kv.Value, &goals); err != nil {
+			return nil, nil, fmt.Errorf("goals of txn %s: %w", id, err)
+		}
+		return goals, nil, nil
+	}
+	// The boxes' goals, by the transaction that holds them: this one's
+	// own and those it refers to.
+	want := map[string]map[string]bool{}
+	for box, ref := range rec.Refs {
+		if want[ref] == nil {
+			want[ref] = map[string]bool{}
+		}
+		want[ref][box] = true
 	}
 	goals := map[string]*goal.Goal{}
-	if err := json.Unmarshal(kv.Value, &goals); err != nil {
-		return nil, fmt.Errorf("goals of txn %s: %w", id, err)
+	where := map[string]string{}
+	load := func(txn string, boxes map[string]bool) error {
+		prefix := c.keyBoxGoal(txn, "")
+		res, err := c.st.Range(ctx, prefix)
+		if err != nil {
+			return fmt.Errorf("goals of txn %s: %w", txn, err)
+		}
+		for _, kv := range res.KVs {
+			box := strings.TrimPrefix(kv.Key, prefix)
+			if boxes != nil && !boxes[box] {
+				continue
+			}
+			g := new(goal.Goal)
+			if err := json.Unmarshal(kv.Value, g); err != nil {
+				return fmt.Errorf("goal of %s in txn %s: %w", box, txn, err)
+			}
+			goals[box], where[box] = g, txn
+		}
+		return nil
 	}
-	return goals, nil
+	if err := load(id, nil); err != nil {
+		return nil, nil, err
+	}
+	for txn, boxes := range want {
+		if err := load(txn, boxes); err != nil {
+			return nil, nil, err
+		}
+	}
+	for box, ref := range rec.Refs {
+		if goals[box] == nil {
+			return nil, nil, fmt.Errorf("goal of %s in txn %s (for txn %s): %w", box, ref, id, store.ErrNotFound)
+		}
+	}
+	return goals, where, nil
 }
 
 // Current returns the committed version (nil, nil when none). The version
@@ -295,7 +376,11 @@ func (c *Coordinator) Version(ctx context.Context, n int64) (*Version, error) {
 		return nil, fmt.Errorf("txn: version %d: %w", n, err)
 	}
 	if v.Goals == nil {
-		if v.Goals, err = c.loadGoals(ctx, v.Txn); err != nil {
+		rec, err := c.record(ctx, v.Txn)
+		if err == nil {
+			v.Goals, v.where, err = c.loadGoals(ctx, rec)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("txn: version %d: %w", n, err)
 		}
 	}
@@ -326,9 +411,8 @@ func (c *Coordinator) History(ctx context.Context) ([]Version, error) {
 	return out, nil
 }
 
-// Transaction returns the journal record of a transaction, with its goals
-// and the previous version's.
-func (c *Coordinator) Transaction(ctx context.Context, id string) (*Record, error) {
+// record reads the journal record of a transaction, as journaled.
+func (c *Coordinator) record(ctx context.Context, id string) (*Record, error) {
 	kv, err := c.st.Get(ctx, c.keyTxn(id))
 	if err != nil {
 		return nil, fmt.Errorf("txn %s: %w", id, err)
@@ -337,10 +421,20 @@ func (c *Coordinator) Transaction(ctx context.Context, id string) (*Record, erro
 	if err := json.Unmarshal(kv.Value, &r); err != nil {
 		return nil, fmt.Errorf("txn %s: %w", id, err)
 	}
+	return &r, nil
+}
+
+// Transaction returns the journal record of a transaction, with its goals
+// and the previous version's.
+func (c *Coordinator) Transaction(ctx context.Context, id string) (*Record, error) {
+	r, err := c.record(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	if r.Goals == nil {
 		// Goals are journaled with the outcome: a transaction whose
 		// coordinator stopped before has none.
-		r.Goals, err = c.loadGoals(ctx, id)
+		r.Goals, _, err = c.loadGoals(ctx, r)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("txn %s: %w", id, err)
 		}
@@ -355,7 +449,7 @@ func (c *Coordinator) Transaction(ctx context.Context, id string) (*Record, erro
 			r.Previous = v.Goals
 		}
 	}
-	return &r, nil
+	return r, nil
 }
 
 // BoxDiff is the difference of one box between two versions.
@@ -528,6 +622,10 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	for _, o := range opts {
 		o(rec)
 	}
+	if strings.Contains(rec.ID, "/") {
+		// The ID is a path segment of the journal's keys.
+		return nil, fmt.Errorf("txn: id %q: contains a slash", rec.ID)
+	}
 	curKey := store.Missing(c.keyCurrent())
 	if cur != nil {
 		rec.Base = cur.Number
@@ -563,7 +661,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	if err != nil {
 		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
-	head, err := json.Marshal(rec.head())
+	head, err := json.Marshal(journaledHead{rec.head(), fps})
 	if err != nil {
 		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
@@ -573,7 +671,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		defer close(journaled)
 		res, err := c.st.Txn(ctx, store.Txn{
 			If:   []store.Compare{store.Missing(c.keyPending()), curKey, store.Missing(c.keyTxn(rec.ID))},
-			Then: []store.Op{store.OpPut(c.keyTxn(rec.ID), head), store.OpPut(c.keyFootprint(rec.ID), fps), store.OpPut(c.keyPending(), []byte(rec.ID))},
+			Then: []store.Op{store.OpPut(c.keyTxn(rec.ID), head), store.OpPut(c.keyPending(), []byte(rec.ID))},
 		})
 		switch {
 		case err != nil:
@@ -611,6 +709,10 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	// The goals are encoded for the outcome while the boxes are applied,
 	// each once its box has been read back.
 	genc := newGoalEncoder(rec.Goals)
+	var where map[string]string
+	if cur != nil {
+		where = cur.where
+	}
 
 	// Prepare: VERIFY the pipeconf of every box whose goal changes it and
 	// that does not run it yet, so that a pipeconf a box refuses aborts
@@ -649,15 +751,15 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 
 	// A box whose goal puts it in the state of the current version is not
 	// touched: it was brought there by the commit of that version, and
-	// drift since is the reconciler's to repair. A commit that changes one
-	// box of many reads back and writes that box only.
+	// drift since is the reconciler's to repair. Nor is the half (P4Runtime
+	// or gNMI) of a box that its goal leaves as it is. A commit that
+	// changes one box of many reads back and writes that box only, and
+	// journals the goal of that box only: the others refer to where their
+	// goal is already journaled. Each box finds this out on its own
+	// goroutine, while the journal write is in flight.
+	var mu sync.Mutex
 	unchanged := map[string]bool{}
-	for box, g := range rec.Goals {
-		if prev, ok := rec.Previous[box]; ok && sameState(g, prev) {
-			unchanged[box] = true
-		}
-	}
-	var chMu sync.Mutex
+	rec.Refs = map[string]string{}
 	changes := map[string]Changes{}
 	applyCtx, cancelApply := context.WithCancel(ctx)
 	defer cancelApply()
@@ -665,19 +767,30 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		runMu.Lock()
 		runs := running[box]
 		runMu.Unlock()
+		g, prev := rec.Goals[box], rec.Previous[box]
+		keepP4, keepGNMI := sameP4(g, prev), sameGNMI(g, prev)
+		if keepP4 && keepGNMI {
+			mu.Lock()
+			unchanged[box] = true
+			if w := where[box]; w != "" && sameIntent(g, prev) {
+				rec.Refs[box] = w
+				genc.ref(box)
+			}
+			mu.Unlock()
+		}
 		gate := func(ctx context.Context) error {
 			genc.start(box)
 			return changeGate(ctx)
 		}
 		var ch Changes
 		var err error
-		if !unchanged[box] {
-			ch, err = Sync(ctx, box, dev, rec.Goals[box], []*goal.Goal{rec.Previous[box]},
-				SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: gate})
+		if !keepP4 || !keepGNMI {
+			ch, err = Sync(ctx, box, dev, g, []*goal.Goal{prev},
+				SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: gate, KeepP4: keepP4, KeepGNMI: keepGNMI})
 		}
 		genc.start(box)
-		chMu.Lock()
-		defer chMu.Unlock()
+		mu.Lock()
+		defer mu.Unlock()
 		changes[box] = ch
 		if err == nil && c.hookAt(StageBoxApplied, box) {
 			cancelApply()
@@ -716,7 +829,13 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		return nil, &AbortError{ID: rec.ID, Reasons: reasons, Restored: restored}
 	}
 	rec.State, rec.Ended = Committed, time.Now().UTC()
-	v := &Version{Number: rec.Version, Txn: rec.ID, Time: rec.Ended, Comment: rec.Comment, Goals: rec.Goals}
+	v := &Version{Number: rec.Version, Txn: rec.ID, Time: rec.Ended, Comment: rec.Comment, Goals: rec.Goals, where: map[string]string{}}
+	for box := range rec.Goals {
+		v.where[box] = rec.ID
+		if ref, ok := rec.Refs[box]; ok {
+			v.where[box] = ref
+		}
+	}
 	if err := c.finish(ctx, rec, v, encData); err != nil {
 		if errors.Is(err, ErrConflict) {
 			// Another coordinator resolved the transaction: it is its.
@@ -790,7 +909,7 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 		if rec.Goals == nil {
 			// Journaled by this coordinator: the goals were not, but
 			// what they may touch was.
-			if rec.Goals, err = c.loadCovers(ctx, rec.ID); err != nil {
+			if rec.Goals, err = c.loadCovers(ctx, rec); err != nil {
 				return nil, fmt.Errorf("txn: recover: %w", err)
 			}
 		}
@@ -923,9 +1042,14 @@ func (c *Coordinator) hookAt(s Stage, box string) bool {
 }
 
 // put journals rec's head (its goals do not change after Commit's first
-// write).
+// write) for a transaction that stays pending: with the footprints of its
+// goals, which Recover needs.
 func (c *Coordinator) put(ctx context.Context, rec *Record) error {
-	data, err := json.Marshal(rec.head())
+	fps, err := encodeFootprints(rec.Goals)
+	if err != nil {
+		return fmt.Errorf("txn %s: %w", rec.ID, err)
+	}
+	data, err := json.Marshal(journaledHead{rec.head(), fps})
 	if err != nil {
 		return fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
@@ -935,18 +1059,23 @@ func (c *Coordinator) put(ctx context.Context, rec *Record) error {
 	return nil
 }
 
-// finish journals the outcome with the encoded goals (when known), clears
-// the pending marker and the footprints and, with v, advances the version,
-// in one store transaction. The version refers to the goals journaled with
-// its transaction rather than copying them.
-func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goalsJSON []byte) error {
-	data, err := json.Marshal(rec.head())
+// finish journals the outcome with the encoded goals of the boxes rec
+// does not refer elsewhere for (when known), clears the pending marker and
+// the footprints and, with v, advances the version, in one store
+// transaction. The version refers to the goals journaled with its
+// transaction rather than copying them.
+func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goals map[string][]byte) error {
+	head := rec.head()
+	if goals != nil {
+		head.PerBox, head.Refs = true, rec.Refs
+	}
+	data, err := json.Marshal(head)
 	if err != nil {
 		return fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
 	ops := []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpDelete(c.keyPending()), store.OpDelete(c.keyFootprint(rec.ID))}
-	if goalsJSON != nil {
-		ops = append(ops, store.OpPut(c.keyGoals(rec.ID), goalsJSON))
+	for _, box := range slices.Sorted(maps.Keys(goals)) {
+		ops = append(ops, store.OpPut(c.keyBoxGoal(rec.ID, box), goals[box]))
 	}
 	if v != nil {
 		ref := *v

@@ -133,9 +133,20 @@ type Client struct {
 	closeErr error
 	once     sync.Once
 
-	mu      sync.Mutex
-	st      Status
-	sess    *session      // the arbitrated stream, nil when down
+	mu   sync.Mutex
+	st   Status
+	sess *session // the arbitrated stream, nil when down
+	// tenure changes whenever the client's state or stream changes: an
+	// unchanged tenure in the Primary state is one unbroken run as primary.
+	tenure uint64
+	// known is the cookie of the pipeline config this client set or read
+	// during tenure knownIn (see KnownCookie).
+	known   uint64
+	knownIn uint64
+	knownOK bool
+	// pipeSeq counts the SetPipeline calls that may change the config:
+	// what a call learns is stale if another began meanwhile.
+	pipeSeq uint64
 	changed chan struct{} // closed and replaced on every change under mu
 	closed  bool
 
@@ -303,6 +314,7 @@ func (c *Client) Close() error {
 // stream loop (or Close, when it never started) calls it.
 func (c *Client) finish() {
 	c.mu.Lock()
+	c.tenure++
 	prev := c.st.State
 	c.sess = nil
 	c.st.State = Disconnected
@@ -353,6 +365,56 @@ func (c *Client) IsPrimary() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.st.State == Primary
+}
+
+// KnownCookie returns the cookie of the forwarding pipeline config the
+// switch runs, as this client last set it (VERIFY_AND_COMMIT or
+// RECONCILE_AND_COMMIT with a cookie) or read it (GetPipeline), when the
+// client has been primary without a break since, for the default role: ok
+// is false otherwise. Only the primary of the default role may change the
+// pipeline config (spec "Reference Architecture": one controller has write
+// access to the pipeline config; "Default Role"), and a switch that
+// restarts ends the stream, so the answer is what GetPipeline would return,
+// without the round trip. A caller that needs the switch's own word asks
+// GetPipeline.
+func (c *Client) KnownCookie() (cookie uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.knownOK || c.knownIn != c.tenure || c.st.State != Primary || c.cfg.roleName != "" {
+		return 0, false
+	}
+	return c.known, true
+}
+
+// pipelineView is when a pipeline call began: the tenure (if primary)
+// and the SetPipeline count.
+type pipelineView struct {
+	tenure, seq uint64
+	primary     bool
+}
+
+// beginPipelineCall returns the view of a call that begins now; change
+// says the call may change the config, which forgets the known cookie.
+func (c *Client) beginPipelineCall(change bool) pipelineView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if change {
+		c.pipeSeq++
+		c.knownOK = false
+	}
+	return pipelineView{c.tenure, c.pipeSeq, c.st.State == Primary}
+}
+
+// learnCookie records what the switch runs, as a call begun at v saw it:
+// nothing if the client was not primary then, or its tenure ended or
+// another SetPipeline began since.
+func (c *Client) learnCookie(v pipelineView, cookie uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !v.primary || c.tenure != v.tenure || c.pipeSeq != v.seq {
+		return
+	}
+	c.known, c.knownIn, c.knownOK = cookie, v.tenure, ok
 }
 
 // Mastership returns a channel of mastership changes: arbitration answers

@@ -68,6 +68,8 @@ func (c *Client) SetPipeline(ctx context.Context, p4info *p4configv1.P4Info, dev
 		return err
 	}
 	defer cancel()
+	// Whatever the answer, the config the switch runs may change.
+	view := c.beginPipelineCall(action != p4v1.SetForwardingPipelineConfigRequest_VERIFY)
 	if _, err := c.rpc.SetForwardingPipelineConfig(cctx, req, c.callOpts()...); err != nil {
 		err = c.withCtxErr(cctx, err)
 		if rpcNotPrimary(err) {
@@ -77,6 +79,10 @@ func (c *Client) SetPipeline(ctx context.Context, p4info *p4configv1.P4Info, dev
 	}
 	if sch != nil {
 		c.schema.Store(sch)
+	}
+	if len(cookie) == 1 && (action == p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT ||
+		action == p4v1.SetForwardingPipelineConfigRequest_RECONCILE_AND_COMMIT) {
+		c.learnCookie(view, cookie[0], true)
 	}
 	return nil
 }
@@ -95,6 +101,7 @@ func (c *Client) GetPipeline(ctx context.Context, responseType p4v1.GetForwardin
 		return nil, err
 	}
 	defer cancel()
+	view := c.beginPipelineCall(false)
 	resp, err := c.rpc.GetForwardingPipelineConfig(cctx, &p4v1.GetForwardingPipelineConfigRequest{
 		DeviceId: c.cfg.deviceID, ResponseType: responseType,
 	}, c.callOpts()...)
@@ -102,6 +109,8 @@ func (c *Client) GetPipeline(ctx context.Context, responseType p4v1.GetForwardin
 		return nil, fmt.Errorf("p4runtime get pipeline: %w", c.withCtxErr(cctx, err))
 	}
 	cfg := resp.GetConfig()
+	ck := cfg.GetCookie()
+	c.learnCookie(view, ck.GetCookie(), ck != nil)
 	if cfg == nil {
 		return nil, ErrNoPipeline
 	}

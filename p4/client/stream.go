@@ -144,6 +144,7 @@ func (c *Client) sessionEnded(s *session, err error) {
 	prev := c.st.State
 	c.st.State = Disconnected
 	c.st.Err = err
+	c.tenure++
 	c.notifyLocked()
 	if prev != Disconnected {
 		c.publishLocked(prev)
@@ -258,6 +259,9 @@ func (c *Client) handleArbitration(s *session, a *p4v1.MasterArbitrationUpdate) 
 	c.st.PrimaryElectionID, c.st.PrimaryElectionIDSet = pid, pset
 	c.st.Code, c.st.Message = code, a.GetStatus().GetMessage()
 	c.st.Err = nil
+	if first || old.State != c.st.State {
+		c.tenure++
+	}
 	c.notifyLocked()
 	if first || old.State != c.st.State || old.PrimaryPresent != c.st.PrimaryPresent ||
 		old.PrimaryElectionID != pid || old.PrimaryElectionIDSet != pset || old.Code != code {

@@ -168,7 +168,9 @@ func (b *Bed) ReadBack(ctx context.Context, box string, g *goal.Goal, others []m
 	if err != nil {
 		return err.Error()
 	}
-	if err := c.WaitPrimary(ctx); err != nil {
+	// Any client may read (P4Runtime spec "Reference Architecture"): the
+	// box may have another primary.
+	if err := c.WaitConnected(ctx); err != nil {
 		return box + ": " + err.Error()
 	}
 	pc, err := builtin.Get(g.Pipeconf)
