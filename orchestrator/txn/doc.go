@@ -19,7 +19,8 @@
 //  4. brings all boxes to their goals in parallel (Sync) — all but those
 //     whose goal puts them in the state of the current version (same
 //     pipeconf, entities and gNMI leaves), which the commit leaves alone
-//     (drift there is the reconciler's to repair): set the pipeconf
+//     (drift there is the reconciler's to repair), and of a box it changes
+//     only the half (P4Runtime or gNMI) that changes: set the pipeconf
 //     where the box does not run it, read back what the goals cover, diff
 //     (package pipeline/diff) and write the difference in dependency order,
 //     one Write per run of one update type and rank (bmv2 and PINS only do
@@ -29,12 +30,27 @@
 //     the previous goal with the same Sync (compensating writes: inserts of
 //     what was deleted, deletes of what was inserted in reverse dependency
 //     order) and journals ABORTED with each box's reason; otherwise
-//     journals COMMITTED, the goals and the next version (which refers to
-//     them), in one store transaction.
+//     journals COMMITTED, the goals it changed and the next version (which
+//     refers to them), in one store transaction.
 //
 // So a commit costs two durable writes, and a box whose pipeconf stays
-// costs one round trip before its writes (the pipeline cookie, the read
-// back and the gNMI read go out together).
+// costs one round trip before its writes (the read back, with the gNMI
+// read alongside if its leaves change). Whether the box runs the pipeconf
+// is known without asking while the coordinator's P4Runtime stream has
+// stayed primary since it last set or read the pipeline
+// (client.KnownCookie); otherwise the cookie check goes out with the read.
+//
+// # Journal layout
+//
+// Under the prefix (WithPrefix): txns/<ID> the record of each transaction
+// (while it is pending, with its footprints), pending the ID of the
+// pending one, versions/<n> each version and current its number, and
+// goals/<ID>/<box> the goal of each box a transaction changed; a record
+// refers to the transaction that journaled the goal of each box it left
+// as it was (Record.Refs), so a commit that changes one box of a
+// thousand writes one goal. Journals of older coordinators (goals copied
+// into each version, or one object of every goal under goals/<ID>, and
+// footprints under footprints/<ID>) still read.
 //
 // Every request to a box carries the transaction ID in gRPC metadata
 // (MetadataKey) and every log line its "op" attribute. Because Sync diffs

@@ -250,3 +250,107 @@ func TestOutcomeRefused(t *testing.T) {
 	}
 	b.Expect(t, v2, v1)
 }
+
+// TestBlobJournal reads a journal written by the coordinator before per-box
+// goals: a version's goals as one object under goals/<ID>, and a pending
+// transaction's footprints under footprints/<ID>. The version reads back
+// whole, the pending transaction is recovered, and the next commit
+// journals per box.
+func TestBlobJournal(t *testing.T) {
+	b := txntest.StartBed(t, 2)
+	ctx := txntest.Ctx(t)
+	v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
+	c := newCoord(t, b)
+	res1, err := c.Commit(ctx, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dying := newCoord(t, b, txn.WithHook(func(s txn.Stage, box string) error {
+		if s == txn.StageBoxApplied {
+			return txn.ErrAbandon
+		}
+		return nil
+	}))
+	if _, err := dying.Commit(ctx, v2); !errors.Is(err, txn.ErrAbandon) {
+		t.Fatalf("commit = %v, want ErrAbandon", err)
+	}
+	pending, err := c.Pending(ctx)
+	if err != nil || pending == "" {
+		t.Fatalf("pending = %q, %v", pending, err)
+	}
+	get := func(k string) []byte {
+		t.Helper()
+		kv, err := b.Store.Get(ctx, "/fabric/txn/"+k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kv.Value
+	}
+	put := func(k string, v []byte) {
+		t.Helper()
+		if _, err := b.Store.Put(ctx, "/fabric/txn/"+k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Version 1 as the coordinator before wrote it: every goal in one
+	// object, a record without per-box goals.
+	blob := map[string]json.RawMessage{}
+	for box := range v1 {
+		blob[box] = get("goals/" + res1.ID + "/" + box)
+		if _, err := b.Store.Delete(ctx, "/fabric/txn/goals/"+res1.ID+"/"+box); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := json.Marshal(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("goals/"+res1.ID, data)
+	var rec map[string]json.RawMessage
+	if err := json.Unmarshal(get("txns/"+res1.ID), &rec); err != nil {
+		t.Fatal(err)
+	}
+	delete(rec, "perBox")
+	delete(rec, "refs")
+	data, _ = json.Marshal(rec)
+	put("txns/"+res1.ID, data)
+	// The pending transaction's footprints under their own key.
+	rec = nil
+	if err := json.Unmarshal(get("txns/"+pending), &rec); err != nil {
+		t.Fatal(err)
+	}
+	put("footprints/"+pending, rec["footprints"])
+	delete(rec, "footprints")
+	data, _ = json.Marshal(rec)
+	put("txns/"+pending, data)
+
+	fresh := newCoord(t, b)
+	cur, err := fresh.Current(ctx)
+	if err != nil || cur.Number != 1 {
+		t.Fatalf("current = %+v, %v; want version 1", cur, err)
+	}
+	if d, err := txn.DiffGoals(cur.Goals, v1); err != nil || len(d) != 0 {
+		t.Errorf("version 1 reads back different: %v, %v", d, err)
+	}
+	if r, err := fresh.Recover(ctx); err != nil || r == nil || r.ID != pending || r.State != txn.Aborted {
+		t.Fatalf("recover = %+v, %v; want %s ABORTED", r, err, pending)
+	}
+	b.Expect(t, v1, v2)
+	res2, err := fresh.Commit(ctx, v2)
+	if err != nil || res2.Version != 2 {
+		t.Fatalf("commit = %+v, %v; want version 2", res2, err)
+	}
+	b.Expect(t, v2, v1)
+	if got := boxGoalKeys(t, b, res2.ID); len(got) != 2 {
+		t.Errorf("version 2 journaled goals of %v, want both boxes", got)
+	}
+	for n, want := range map[int64]map[string]*goal.Goal{1: v1, 2: v2} {
+		v, err := newCoord(t, b).Version(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := txn.DiffGoals(v.Goals, want); err != nil || len(d) != 0 {
+			t.Errorf("version %d reads back different: %v, %v", n, d, err)
+		}
+	}
+}
