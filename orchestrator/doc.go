@@ -39,6 +39,12 @@
 //     NTP is configured to, per-box clock estimates from gNOI Time, alarms,
 //     and the logbook in corrected time.
 //
+// A caller that validates a config before it commits it (fabricd answers
+// a bad one with INVALID_ARGUMENT before the operation starts) prepares it
+// (Prepare, PrepareYAML) and commits the Prepared: the config is compiled
+// once, and again at commit only if the boxes, or with WithReroute the
+// ports that are down, changed in between.
+//
 // Every committed version keeps the chassis config it came from (Config),
 // and the journal answers for any operation ID (Transaction).
 //

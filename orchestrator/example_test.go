@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -91,4 +92,64 @@ modules:
 	// leaf2 is module 2
 	// committed version 1
 	// event: committed true
+}
+
+// A config is validated before anything starts (a daemon answers a bad
+// one at once), and what was validated is committed: it is compiled once.
+func ExampleOrchestrator_Prepare() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tb, err := testbed.Start(topology.LeafSpine(1, 1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tb.Close()
+	dir, err := os.MkdirTemp("", "orchestrator-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	st, err := bolt.Open(ctx, dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	drivers, err := builtin.Registry()
+	if err != nil {
+		log.Fatal(err)
+	}
+	o, err := orchestrator.New(ctx, st, drivers)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer o.Close()
+	sw := tb.Switch("leaf1")
+	if _, err := o.Register(ctx, inventory.BoxSpec{Name: "leaf1", Driver: builtin.Emulated, Address: sw.Addr(),
+		Role: inventory.RoleForwarder, DeviceID: sw.DeviceID(), Insecure: true}); err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = o.PrepareYAML(ctx, []byte("version: 1\ninterfaces:\n  eth-7/0/1: {description: nowhere}\n"))
+	fmt.Println("no module 7:", errors.Is(err, goal.ErrInvalid))
+	p, err := o.PrepareYAML(ctx, []byte(`
+version: 1
+roles:
+  forwarder:
+    pipeconf: fabric-v1model
+    objectives:
+      - l3-interface: {port: 1, router_mac: "00:aa:00:00:00:01"}
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("boxes with a goal:", len(p.Goals()))
+	res, err := p.Commit(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("committed version", res.Version)
+	// Output:
+	// no module 7: true
+	// boxes with a goal: 1
+	// committed version 1
 }

@@ -12,3 +12,6 @@ func (o *Orchestrator) DeviceOf(serial string) driver.Device {
 	}
 	return nil
 }
+
+// Compiles returns how many configs o has compiled.
+func (o *Orchestrator) Compiles() int64 { return o.compiles.Load() }

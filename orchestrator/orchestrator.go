@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -177,6 +178,9 @@ type Orchestrator struct {
 	bus     *events.Bus
 	book    *logbook.Log
 	svc     *services
+	// compiles counts compiles: tests check that a prepared config is
+	// not compiled again.
+	compiles atomic.Int64
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -200,22 +204,6 @@ func (d devices) Device(serial string) (txn.Device, error) {
 		return nil, fmt.Errorf("orchestrator: box %s: %w: %w", serial, ErrNotConnected, txn.ErrUnknownBox)
 	}
 	return c.dev, nil
-}
-
-// resolver adapts the inventory to goal.Resolver: chassis-wide interface
-// names resolve to (serial, port) through the inventory's port maps.
-type resolver struct {
-	ctx context.Context
-	inv *inventory.Inventory
-}
-
-// ResolveInterface implements goal.Resolver.
-func (r resolver) ResolveInterface(name string) (string, uint32, error) {
-	ifc, err := r.inv.Resolve(r.ctx, name)
-	if err != nil {
-		return "", 0, fmt.Errorf("orchestrator: %w: %w", goal.ErrInvalid, err)
-	}
-	return ifc.Serial, ifc.Port, nil
 }
 
 // OpID returns a new operation ID.
@@ -755,6 +743,13 @@ func (o *Orchestrator) Compile(ctx context.Context, cfg *goal.Config) (map[strin
 	if err != nil {
 		return nil, err
 	}
+	return o.compileFor(cfg, boxes)
+}
+
+// compileFor compiles cfg against boxes (sorted by module, as Boxes
+// returns them), reading nothing else of the inventory: interface names
+// resolve in boxes.
+func (o *Orchestrator) compileFor(cfg *goal.Config, boxes []inventory.Box) (map[string]*goal.Goal, error) {
 	gb := make([]goal.Box, 0, len(boxes))
 	for _, b := range boxes {
 		x := goal.Box{Name: b.Serial, Module: int(b.Module), Role: string(b.Spec.Role)}
@@ -767,14 +762,15 @@ func (o *Orchestrator) Compile(ctx context.Context, cfg *goal.Config) (map[strin
 		}
 		gb = append(gb, x)
 	}
-	cfg, err = o.withPunt(cfg, boxes)
+	cfg, err := o.withPunt(cfg, boxes)
 	if err != nil {
 		return nil, err
 	}
-	copts := []goal.Option{goal.WithResolver(resolver{ctx, o.inv})}
+	copts := []goal.Option{goal.WithResolver(snapshot(boxes))}
 	if o.o.pipeconfs != nil {
 		copts = append(copts, goal.WithPipeconfs(o.o.pipeconfs))
 	}
+	o.compiles.Add(1)
 	goals, err := goal.Compile(cfg, gb, copts...)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: compile: %w", err)
@@ -789,25 +785,22 @@ func (o *Orchestrator) Compile(ctx context.Context, cfg *goal.Config) (map[strin
 // sent and every log line; a Committed or Aborted event reports it. With
 // WithReroute, the group members on ports that are down are left out of
 // what is committed (the Committed event's reason names the ports), and
-// cfg is kept for the reroutes that follow.
+// cfg is kept for the reroutes that follow. A caller that validates cfg
+// before it commits it should Prepare it and commit the Prepared: it is
+// compiled once.
 func (o *Orchestrator) Commit(ctx context.Context, cfg *goal.Config, opts ...txn.CommitOption) (*txn.Result, error) {
-	if err := o.check(); err != nil {
-		return nil, err
-	}
-	if o.svc != nil && o.o.svc.reroute {
-		return o.svc.commit(ctx, cfg, opts...)
+	if cfg == nil {
+		return nil, fmt.Errorf("orchestrator: commit: nil config: %w", ErrInvalid)
 	}
 	y, err := cfg.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: commit: %w: %w", ErrInvalid, err)
 	}
-	goals, err := o.Compile(ctx, cfg)
+	p, err := o.prepare(ctx, cfg, y, false, false)
 	if err != nil {
 		return nil, err
 	}
-	return o.commit("commit", "", y, func(more ...txn.CommitOption) (*txn.Result, error) {
-		return o.coord.Commit(ctx, goals, append(opts, more...)...)
-	})
+	return p.Commit(ctx, opts...)
 }
 
 // Rollback commits the goals of committed version n as a new transaction
@@ -816,7 +809,7 @@ func (o *Orchestrator) Rollback(ctx context.Context, n int64, opts ...txn.Commit
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	if o.svc != nil && o.o.svc.reroute {
+	if o.rerouting() {
 		// The rolled-back version has no config to reroute from: reroutes
 		// wait for the next Commit.
 		o.svc.mu.Lock()

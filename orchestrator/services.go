@@ -439,14 +439,53 @@ func (s *services) loop(sub *events.Subscription) {
 	}
 }
 
-// commit is Commit with reroute on: it commits cfg without the group
-// members on ports that are down now, and keeps cfg for the reroutes
-// that follow.
-func (s *services) commit(ctx context.Context, cfg *goal.Config, opts ...txn.CommitOption) (*txn.Result, error) {
-	y, err := cfg.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("orchestrator: commit: %w: %w", ErrInvalid, err)
+// compile compiles cfg against boxes without the group members on the
+// ports of down (downPorts: down, and their sorted names), and returns the
+// goals and the YAML of the config they come from (canonical(cfg) when
+// nothing is pruned). With whole, cfg as given must compile too: the
+// reroutes commit it when the ports come back.
+func (s *services) compile(cfg *goal.Config, canonical func(*goal.Config) []byte, boxes []inventory.Box, down map[portKey]string, names []string, whole bool) (map[string]*goal.Goal, []byte, error) {
+	if len(names) == 0 {
+		goals, err := s.o.compileFor(cfg, boxes)
+		if err != nil {
+			return nil, nil, err
+		}
+		return goals, canonical(cfg), nil
 	}
+	if whole {
+		if _, err := s.o.compileFor(cfg, boxes); err != nil {
+			return nil, nil, err
+		}
+	}
+	pruned := Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] != "" }, s.o.log)
+	goals, err := s.o.compileFor(pruned, boxes)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Without its YAML the next reroute commits even if nothing changed.
+	applied, _ := pruned.Marshal()
+	return goals, applied, nil
+}
+
+// samePorts reports whether a and b hold the same ports (the reasons
+// aside: pruning depends on the ports only).
+func samePorts(a, b map[portKey]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if b[k] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// commit is Prepared.Commit with reroute on: it commits p's config
+// without the group members on ports that are down now (compiling it again
+// unless the boxes and the down ports are those p was compiled with), and
+// keeps the config for the reroutes that follow.
+func (s *services) commit(ctx context.Context, p *Prepared, opts ...txn.CommitOption) (*txn.Result, error) {
 	// A reroute commits from the config Commit last committed: serialise
 	// the two.
 	s.mu.Lock()
@@ -456,26 +495,28 @@ func (s *services) commit(ctx context.Context, cfg *goal.Config, opts ...txn.Com
 		return nil, err
 	}
 	down, names := s.downPorts(boxes)
-	commitCfg, reason := cfg, ""
+	goals, applied := p.goals, p.applied
+	if !p.compiledFor(boxes) || !samePorts(down, p.down) {
+		s.o.log.Debug("commit: the inventory or the down ports changed since the config was prepared; compiling it again")
+		cfg, err := p.config()
+		if err != nil {
+			return nil, err
+		}
+		if goals, applied, err = s.compile(cfg, p.canonical, boxes, down, names, false); err != nil {
+			return nil, err
+		}
+	}
+	reason := ""
 	if len(names) > 0 {
-		commitCfg = Prune(cfg, boxes, func(m, p uint32) bool { return down[portKey{m, p}] != "" }, s.o.log)
 		reason = "ports down: " + strings.Join(names, ", ")
 	}
-	goals, err := s.o.Compile(ctx, commitCfg)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.o.commit("commit", reason, y, func(more ...txn.CommitOption) (*txn.Result, error) {
+	res, err := s.o.commit("commit", reason, p.yaml, func(more ...txn.CommitOption) (*txn.Result, error) {
 		return s.o.coord.Commit(ctx, goals, append(opts, more...)...)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.configured, s.down = y, down
-	s.applied = nil
-	if applied, err := commitCfg.Marshal(); err == nil {
-		s.applied = applied
-	}
+	s.configured, s.down, s.applied = p.yaml, down, applied
 	return res, nil
 }
 

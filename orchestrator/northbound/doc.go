@@ -14,8 +14,11 @@
 //     without tokens must be asked for (WithoutAuth). The checks run in the
 //     interceptors of ServerOptions; a grpc.Server built without them refuses
 //     every call instead of serving it unauthenticated.
-//   - Operations. Commit and Rollback parse and compile the config first
-//     (INVALID_ARGUMENT, and nothing starts, when that fails), then start the
+//   - Operations. Commit parses and compiles the config first
+//     (orchestrator.PrepareYAML: INVALID_ARGUMENT, and nothing starts, when
+//     that fails), and the operation commits what was compiled
+//     (Prepared.Commit, which compiles again only if the boxes changed in
+//     between); Rollback checks the version exists. Both then start the
 //     transaction on the server's own context with an operation ID
 //     (orchestrator.OpID, txn.WithID) and return it RUNNING at once. A
 //     bounded in-memory table follows each operation through its progress

@@ -175,7 +175,7 @@ func (s *Server) Diff(ctx context.Context, req *nbpb.DiffRequest) (*nbpb.DiffRes
 		from, to = req.GetFrom(), req.GetTo()
 	)
 	if len(req.GetCandidate()) > 0 {
-		_, goals, err := s.parseConfig(ctx, "candidate", req.GetCandidate())
+		goals, err := s.compileConfig(ctx, "candidate", req.GetCandidate())
 		if err != nil {
 			return nil, err
 		}

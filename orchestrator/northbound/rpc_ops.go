@@ -22,24 +22,53 @@ const (
 	KindRollback = "rollback"
 )
 
-// parseConfig reads and compiles a config the way Commit and Diff do:
-// every problem is INVALID_ARGUMENT and names the config.
-func (s *Server) parseConfig(ctx context.Context, field string, data []byte) (*goal.Config, map[string]*goal.Goal, error) {
+// parseConfig reads a config (Diff's candidate): every problem is
+// INVALID_ARGUMENT and names the config.
+func parseConfig(field string, data []byte) (*goal.Config, error) {
 	if len(data) == 0 {
-		return nil, nil, status.Errorf(codes.InvalidArgument, "%s: empty config", field)
+		return nil, status.Errorf(codes.InvalidArgument, "%s: empty config", field)
 	}
 	cfg, err := goal.Parse(data)
 	if err != nil {
-		return nil, nil, status.Errorf(codes.InvalidArgument, "%s: %v", field, err)
+		return nil, status.Errorf(codes.InvalidArgument, "%s: %v", field, err)
+	}
+	return cfg, nil
+}
+
+// compileStatus is the status of a config that did not compile: a config
+// the orchestrator refuses is INVALID_ARGUMENT and names the config.
+func compileStatus(field string, err error) error {
+	if errors.Is(err, goal.ErrInvalid) || errors.Is(err, orchestrator.ErrInvalid) {
+		return status.Errorf(codes.InvalidArgument, "%s: %v", field, err)
+	}
+	return toStatus(field+": compile", err)
+}
+
+// compileConfig reads and compiles a config (Diff's candidate).
+func (s *Server) compileConfig(ctx context.Context, field string, data []byte) (map[string]*goal.Goal, error) {
+	cfg, err := parseConfig(field, data)
+	if err != nil {
+		return nil, err
 	}
 	goals, err := s.o.Compile(ctx, cfg)
 	if err != nil {
-		if errors.Is(err, goal.ErrInvalid) || errors.Is(err, orchestrator.ErrInvalid) {
-			return nil, nil, status.Errorf(codes.InvalidArgument, "%s: %v", field, err)
-		}
-		return nil, nil, toStatus(field+": compile", err)
+		return nil, compileStatus(field, err)
 	}
-	return cfg, goals, nil
+	return goals, nil
+}
+
+// prepareConfig reads and compiles a config for a commit: the operation
+// commits what was compiled here (Prepared.Commit compiles again only if
+// the chassis changed in between), and the version journals data as sent.
+func (s *Server) prepareConfig(ctx context.Context, field string, data []byte) (*orchestrator.Prepared, error) {
+	if len(data) == 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "%s: empty config", field)
+	}
+	p, err := s.o.PrepareYAML(ctx, data)
+	if err != nil {
+		return nil, compileStatus(field, err)
+	}
+	return p, nil
 }
 
 // start records operation id and runs f on the server's lifetime context
@@ -78,13 +107,13 @@ func (s *Server) Commit(ctx context.Context, req *nbpb.CommitRequest) (*nbpb.Ope
 	if err := checkAuthorized(ctx); err != nil {
 		return nil, err
 	}
-	cfg, _, err := s.parseConfig(ctx, "config", req.GetConfig())
+	p, err := s.prepareConfig(ctx, "config", req.GetConfig())
 	if err != nil {
 		return nil, err
 	}
 	comment := req.GetComment()
 	return s.start(KindCommit, comment, func(ctx context.Context, opts ...txn.CommitOption) (*txn.Result, error) {
-		return s.o.Commit(ctx, cfg, append(opts, txn.WithComment(comment))...)
+		return p.Commit(ctx, append(opts, txn.WithComment(comment))...)
 	})
 }
 
