@@ -58,6 +58,11 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, store.ErrNotFound), errors.Is(err, txn.ErrNoVersion),
 		errors.Is(err, orchestrator.ErrNoConfig), errors.Is(err, timesync.ErrUnknownBox):
 		return codes.NotFound
+	case errors.Is(err, store.ErrPermission):
+		// The store refused the orchestrator's own credentials (an
+		// etcd backup needs the root role): the caller's request is
+		// not one this server may make.
+		return codes.PermissionDenied
 	case errors.Is(err, inventory.ErrModuleTaken):
 		return codes.AlreadyExists
 	case errors.Is(err, inventory.ErrModuleMismatch), errors.Is(err, inventory.ErrNoSerial),

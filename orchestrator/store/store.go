@@ -29,6 +29,10 @@ var (
 	// oversized key, a nil context, a negative limit, a non-positive TTL, a
 	// malformed transaction.
 	ErrInvalid = errors.New("store: invalid argument")
+	// ErrPermission is returned when the store refuses the caller's
+	// credentials the request (an etcd user without the role for the
+	// keys, or for a snapshot, which etcd gives only to root).
+	ErrPermission = errors.New("store: permission denied")
 )
 
 // Engine-neutral limits, checked before a request reaches an engine so that

@@ -15,6 +15,8 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/namespace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/p4fabric/fabric/orchestrator/store"
 	"github.com/p4fabric/fabric/orchestrator/store/internal/zapslog"
@@ -203,6 +205,9 @@ func (s *Store) mapErr(err error) error {
 		typed = store.ErrLeaseNotFound
 	case errors.Is(err, rpctypes.ErrCompacted), errors.Is(err, rpctypes.ErrFutureRev):
 		typed = store.ErrCompacted
+	case errors.Is(err, rpctypes.ErrPermissionDenied), errors.Is(err, rpctypes.ErrGRPCPermissionDenied),
+		status.Code(err) == codes.PermissionDenied:
+		typed = store.ErrPermission
 	case errors.Is(err, rpctypes.ErrEmptyKey), errors.Is(err, rpctypes.ErrDuplicateKey),
 		errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge),
 		errors.Is(err, rpctypes.ErrKeyNotFound):
