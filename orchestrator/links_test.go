@@ -1,8 +1,10 @@
 package orchestrator_test
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +51,13 @@ func TestDiscovery(t *testing.T) {
 		// Links are lost by port events here, not probe timeouts: a loaded
 		// machine running -race may delay probes by hundreds of ms.
 		discovery.WithInterval(100*time.Millisecond), discovery.WithMissedProbes(100)), orchestrator.WithReroute()}
+	var logBuf syncBuf
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logBuf.String())
+		}
+	})
+	opts = append(opts, orchestrator.WithLogger(slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	o := b.open(t, opts...)
 	ctx := testCtx(t)
 	if len(o.Links()) != 0 {
@@ -135,4 +144,21 @@ func TestDiscovery(t *testing.T) {
 	}
 	defer sub2.Cancel()
 	waitLinks(t, o2, sub2, all)
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
