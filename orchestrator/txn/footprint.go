@@ -3,6 +3,7 @@ package txn
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -29,8 +30,8 @@ type footprint struct {
 
 func footprintOf(g *goal.Goal) (footprint, error) {
 	f := footprint{Pipeconf: g.Pipeconf}
-	for _, e := range Wildcards(g) {
-		b, err := proto.Marshal(e)
+	for _, w := range wildcards(g) {
+		b, err := proto.Marshal(w.entity())
 		if err != nil {
 			return f, err
 		}
@@ -40,6 +41,53 @@ func footprintOf(g *goal.Goal) (footprint, error) {
 		f.Paths = append(f.Paths, l.Path)
 	}
 	return f, nil
+}
+
+// footprintKey identifies a footprint by what it is made of: boxes of one
+// role have the same, and a commit mostly journals footprints journaled
+// before.
+func footprintKey(g *goal.Goal) string {
+	b := append([]byte(g.Pipeconf), 0)
+	for _, w := range wildcards(g) {
+		b = binary.BigEndian.AppendUint32(append(b, w.kind), w.id)
+	}
+	for _, l := range g.Config {
+		b = append(append(b, 0), l.Path...)
+	}
+	return string(b)
+}
+
+// footprints caches encoded footprints by footprintKey: encoding one
+// (protobuf, base64, JSON) took most of what a commit spends before its
+// journal write.
+var (
+	footprintsMu sync.Mutex
+	footprints   = map[string][]byte{}
+)
+
+// encodedFootprint returns g's footprint as JSON.
+func encodedFootprint(g *goal.Goal) ([]byte, error) {
+	k := footprintKey(g)
+	footprintsMu.Lock()
+	data, ok := footprints[k]
+	footprintsMu.Unlock()
+	if ok {
+		return data, nil
+	}
+	f, err := footprintOf(g)
+	if err != nil {
+		return nil, err
+	}
+	if data, err = json.Marshal(f); err != nil {
+		return nil, err
+	}
+	footprintsMu.Lock()
+	if len(footprints) >= 4096 {
+		clear(footprints) // many distinct footprints: start again
+	}
+	footprints[k] = data
+	footprintsMu.Unlock()
+	return data, nil
 }
 
 // cover returns a goal that, as Sync's cover, owns what f says: its
@@ -60,16 +108,25 @@ func (f footprint) cover(box string) (*goal.Goal, error) {
 	return g, nil
 }
 
+// encodeFootprints returns the footprints of the goals as a JSON object
+// by box.
 func encodeFootprints(goals map[string]*goal.Goal) ([]byte, error) {
-	fs := make(map[string]footprint, len(goals))
-	for box, g := range goals {
-		f, err := footprintOf(g)
+	buf := []byte{'{'}
+	for i, box := range boxesOf(goals) {
+		data, err := encodedFootprint(orEmpty(box, goals[box]))
 		if err != nil {
 			return nil, fmt.Errorf("box %s: %w", box, err)
 		}
-		fs[box] = f
+		k, err := json.Marshal(box)
+		if err != nil {
+			return nil, fmt.Errorf("box %s: %w", box, err)
+		}
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(append(append(buf, k...), ':'), data...)
 	}
-	return json.Marshal(fs)
+	return append(buf, '}'), nil
 }
 
 // loadCovers reads the footprints journaled with transaction rec, as goals

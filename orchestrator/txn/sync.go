@@ -404,60 +404,79 @@ func Runs(ups []*p4v1.Update, rank diff.Rank) [][]*p4v1.Update {
 	return out
 }
 
-// Wildcards returns the wildcard read requests that cover every entity of
-// the goals: each table, action profile (members and groups), multicast
-// group, clone session or other entity kind, once.
-func Wildcards(goals ...*goal.Goal) []*p4v1.Entity {
-	type key struct {
-		kind byte // table, member, group, multicast, clone session
-		id   uint32
-	}
-	seen := map[key]bool{}
-	var out []*p4v1.Entity
+// wildcard names one wildcard read: the kind of entity (table entry,
+// action profile member or group, multicast group, clone session) and its
+// table or profile ID.
+type wildcard struct {
+	kind byte // 't', 'm', 'g', 'c', 's'
+	id   uint32
+}
+
+// wildcards returns the wildcard reads that cover every entity of the
+// goals, each once, in the order the goals first need them.
+func wildcards(goals ...*goal.Goal) []wildcard {
+	// Few kinds and tables, and entities mostly in runs of one table: the
+	// last one found, then a scan, beat a map.
+	var out []wildcard
+	var last wildcard
 	for _, g := range goals {
 		if g == nil {
 			continue
 		}
 		for _, e := range g.Entities {
-			// The key first, the wildcard only for a new one: a goal has
-			// many entities in few tables.
-			var k key
+			var k wildcard
 			switch x := e.GetEntity().(type) {
 			case *p4v1.Entity_TableEntry:
-				k = key{'t', x.TableEntry.GetTableId()}
+				k = wildcard{'t', x.TableEntry.GetTableId()}
 			case *p4v1.Entity_ActionProfileMember:
-				k = key{'m', x.ActionProfileMember.GetActionProfileId()}
+				k = wildcard{'m', x.ActionProfileMember.GetActionProfileId()}
 			case *p4v1.Entity_ActionProfileGroup:
-				k = key{'g', x.ActionProfileGroup.GetActionProfileId()}
+				k = wildcard{'g', x.ActionProfileGroup.GetActionProfileId()}
 			case *p4v1.Entity_PacketReplicationEngineEntry:
 				switch x.PacketReplicationEngineEntry.GetType().(type) {
 				case *p4v1.PacketReplicationEngineEntry_MulticastGroupEntry:
-					k = key{kind: 'c'}
+					k = wildcard{kind: 'c'}
 				case *p4v1.PacketReplicationEngineEntry_CloneSessionEntry:
-					k = key{kind: 's'}
+					k = wildcard{kind: 's'}
 				}
 			}
-			if k.kind == 0 || seen[k] {
+			if k.kind == 0 || k == last || slices.Contains(out, k) {
+				last = k
 				continue
 			}
-			seen[k] = true
-			var w *p4v1.Entity
-			switch k.kind {
-			case 't':
-				w = &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: k.id}}}
-			case 'm':
-				w = &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: k.id}}}
-			case 'g':
-				w = &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: k.id}}}
-			case 'c':
-				w = &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-					Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}}
-			case 's':
-				w = &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-					Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}}
-			}
-			out = append(out, w)
+			last = k
+			out = append(out, k)
 		}
+	}
+	return out
+}
+
+// entity is the wildcard read request.
+func (w wildcard) entity() *p4v1.Entity {
+	switch w.kind {
+	case 't':
+		return &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: w.id}}}
+	case 'm':
+		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: w.id}}}
+	case 'g':
+		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: w.id}}}
+	case 'c':
+		return &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+			Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}}
+	default:
+		return &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+			Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}}
+	}
+}
+
+// Wildcards returns the wildcard read requests that cover every entity of
+// the goals: each table, action profile (members and groups), multicast
+// group, clone session or other entity kind, once.
+func Wildcards(goals ...*goal.Goal) []*p4v1.Entity {
+	ws := wildcards(goals...)
+	out := make([]*p4v1.Entity, len(ws))
+	for i, w := range ws {
+		out[i] = w.entity()
 	}
 	return out
 }

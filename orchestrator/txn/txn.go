@@ -124,12 +124,24 @@ type Progress struct {
 	Err   error
 }
 
-// journaledHead is the record as the journal's first write holds it: with
-// the footprints of the goals (what Recover needs of them), which the
-// outcome's write of the record drops.
-type journaledHead struct {
-	*Record
-	Footprints json.RawMessage `json:"footprints"`
+// journaledHead returns the record as the journal's first write holds it:
+// its head with the footprints of its goals (what Recover needs of them,
+// a JSON object by box, from encodeFootprints) in "footprints", which the
+// outcome's write of the record drops. The footprints are spliced in as
+// they are: json.Marshal would validate and compact them once more.
+func (r *Record) journaledHead(footprints []byte) ([]byte, error) {
+	head, err := json.Marshal(r.head())
+	if err != nil {
+		return nil, err
+	}
+	if len(head) < 2 || head[len(head)-1] != '}' || len(footprints) < 2 || footprints[0] != '{' {
+		return nil, fmt.Errorf("txn %s: footprints: not a JSON object", r.ID)
+	}
+	out := make([]byte, 0, len(head)+len(footprints)+16)
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, `,"footprints":`...)
+	out = append(out, footprints...)
+	return append(out, '}'), nil
 }
 
 // head returns the record without its goals (and refs to them, which
@@ -661,7 +673,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 	if err != nil {
 		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
-	head, err := json.Marshal(journaledHead{rec.head(), fps})
+	head, err := rec.journaledHead(fps)
 	if err != nil {
 		return nil, fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
@@ -1049,7 +1061,7 @@ func (c *Coordinator) put(ctx context.Context, rec *Record) error {
 	if err != nil {
 		return fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
-	data, err := json.Marshal(journaledHead{rec.head(), fps})
+	data, err := rec.journaledHead(fps)
 	if err != nil {
 		return fmt.Errorf("txn %s: %w", rec.ID, err)
 	}

@@ -30,7 +30,29 @@ import (
 // A nil or empty entity has the key "".
 func Key[M Message](m M) string {
 	var arr [128]byte
-	buf := arr[:0]
+	buf := appendKey(arr[:0], m)
+	if len(buf) == 0 || isNilMessage(m) {
+		return ""
+	}
+	return string(buf)
+}
+
+// SameKey reports whether a and b have the same Key, without allocating:
+// what a diff of two goals asks of every entity.
+func SameKey[M Message](a, b M) bool {
+	var arrA, arrB [128]byte
+	ka, kb := appendKey(arrA[:0], a), appendKey(arrB[:0], b)
+	if isNilMessage(a) {
+		ka = ka[:0]
+	}
+	if isNilMessage(b) {
+		kb = kb[:0]
+	}
+	return string(ka) == string(kb)
+}
+
+// appendKey appends m's key to buf.
+func appendKey[M Message](buf []byte, m M) []byte {
 	switch x := any(m).(type) {
 	case *p4v1.Entity:
 		buf = appendEntityKey(buf, x)
@@ -59,10 +81,7 @@ func Key[M Message](m M) string {
 	case *p4v1.ExternEntry:
 		buf = appendExternKey(buf, x)
 	}
-	if len(buf) == 0 || isNilMessage(m) {
-		return ""
-	}
-	return string(buf)
+	return buf
 }
 
 func isNilMessage[M Message](m M) bool { return m == nil }

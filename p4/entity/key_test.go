@@ -171,3 +171,40 @@ func TestKeyOfMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestSameKey: SameKey is Key(a) == Key(b), for every pair of a set of
+// entities of every kind, equal and different, nil and empty.
+func TestSameKey(t *testing.T) {
+	b := mustBuilder(t, "onos-basic")
+	te := func(prio int32, etherType, port uint64) *p4v1.Entity {
+		m, err := ent(b.TableEntry("table0", e.Priority(prio),
+			e.Match(e.TernaryUint("hdr.ethernet.ether_type", etherType, 0xffff)), e.Action("set_egress_port", e.ParamUint("port", port))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	padded := proto.Clone(te(10, 0x800, 1)).(*p4v1.Entity)
+	tern := padded.GetTableEntry().GetMatch()[0].GetTernary()
+	tern.Value, tern.Mask = []byte{0, 0, 8, 0}, []byte{0, 0xff, 0xff}
+	set := []*p4v1.Entity{
+		nil, {}, te(10, 0x800, 1), te(10, 0x800, 2), te(11, 0x800, 1), te(10, 0x806, 1), padded,
+		entity.Wrap(&p4v1.ActionProfileMember{ActionProfileId: 1, MemberId: 2}),
+		entity.Wrap(&p4v1.ActionProfileMember{ActionProfileId: 1, MemberId: 3}),
+		entity.Wrap(&p4v1.ActionProfileGroup{ActionProfileId: 1, GroupId: 2}),
+		entity.Wrap(&p4v1.CounterEntry{CounterId: 5, Index: &p4v1.Index{Index: 1}}),
+		entity.Wrap(&p4v1.CounterEntry{CounterId: 5}),
+		entity.Wrap(&p4v1.TableEntry{TableId: 7, IsDefaultAction: true}),
+	}
+	for i, x := range set {
+		for j, y := range set {
+			if got, want := entity.SameKey(x, y), entity.Key(x) == entity.Key(y); got != want {
+				t.Errorf("SameKey(#%d, #%d) = %v, Key equality %v", i, j, got, want)
+			}
+		}
+	}
+	x, y := set[2], set[6]
+	if n := testing.AllocsPerRun(100, func() { entity.SameKey(x, y) }); n != 0 {
+		t.Errorf("SameKey allocates %v times", n)
+	}
+}

@@ -17,7 +17,7 @@ import (
 // and replicas compare in any order, and what only a read reports (a
 // table entry's time_since_last_hit and is_const) is ignored.
 func Equal(a, b *p4v1.Entity) bool {
-	return entity.Key(a) == entity.Key(b) && sameContent(a, b)
+	return entity.SameKey(a, b) && sameContent(a, b)
 }
 
 // sameContent compares two entities known to have the same key.

@@ -7,7 +7,6 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
 
 // Write answers the Write RPC. Before the updates, in the spec's order
@@ -88,7 +87,7 @@ func (s *Server) Read(req *p4v1.ReadRequest, srv p4v1.P4Runtime_ReadServer) (err
 }
 
 // readSnapshot runs the checks of a Read and collects its answer under
-// fwdMu, as copies the caller may send after releasing it.
+// fwdMu, which the caller sends after releasing it (read-only).
 func (s *Server) readSnapshot(req *p4v1.ReadRequest) ([][]*p4v1.Entity, error) {
 	s.fwdMu.Lock()
 	defer s.fwdMu.Unlock()
@@ -110,9 +109,12 @@ func (s *Server) readSnapshot(req *p4v1.ReadRequest) ([][]*p4v1.Entity, error) {
 	err = p.dev.Read(req.GetEntities(), func(es []*p4v1.Entity) error {
 		out := make([]*p4v1.Entity, 0, len(es))
 		for _, e := range es {
-			// The state's entities are shared with it: send copies.
+			// The entities share sub-messages with the state, which never
+			// modifies what it stores (state.Device): sending marshals
+			// them, read-only, so no copy is needed after fwdMu is
+			// released.
 			if e != nil && allows(cfg, entityID(e)) {
-				out = append(out, proto.Clone(e).(*p4v1.Entity))
+				out = append(out, e)
 			}
 		}
 		if len(out) > 0 {
