@@ -354,3 +354,62 @@ func TestBlobJournal(t *testing.T) {
 		}
 	}
 }
+
+// outcomeRefusingStore refuses, once armed, the store transaction that
+// journals a version (the outcome), and lets every other through.
+type outcomeRefusingStore struct {
+	store.Store
+	armed *atomic.Bool
+}
+
+func (s outcomeRefusingStore) Txn(ctx context.Context, t store.Txn) (store.TxnResult, error) {
+	for _, op := range t.Then {
+		if s.armed.Load() && op.Kind == store.KindPut && strings.Contains(op.Key, "/versions/") {
+			return store.TxnResult{}, errRefused
+		}
+	}
+	return s.Store.Txn(ctx, t)
+}
+
+// TestGoalsInChunks: goals that do not fit in the outcome's store
+// transaction are journaled ahead of it in transactions of their own; the
+// version reads back whole, and a transaction whose outcome the store
+// refuses leaves no goals behind.
+func TestGoalsInChunks(t *testing.T) {
+	defer txn.SetJournalLimits(4, 1<<20)()
+	const n = 6
+	b := txntest.StartBed(t, n)
+	ctx := txntest.Ctx(t)
+	var armed atomic.Bool
+	b.Store = outcomeRefusingStore{b.Store, &armed}
+	v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
+	c := newCoord(t, b)
+	res, err := c.Commit(ctx, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := boxGoalKeys(t, b, res.ID); len(got) != n {
+		t.Fatalf("journaled goals of %v, want %d boxes", got, n)
+	}
+	if v, err := newCoord(t, b).Version(ctx, 1); err != nil {
+		t.Fatal(err)
+	} else if d, err := txn.DiffGoals(v.Goals, v1); err != nil || len(d) != 0 {
+		t.Errorf("version 1 reads back different: %v, %v", d, err)
+	}
+
+	armed.Store(true)
+	_, err = c.Commit(ctx, v2)
+	var ae *txn.AbortError
+	if !errors.As(err, &ae) || !ae.Restored {
+		t.Fatalf("commit whose outcome is refused = %v, want a restored *AbortError", err)
+	}
+	b.Expect(t, v1, v2)
+	if got := boxGoalKeys(t, b, ae.ID); len(got) != 0 {
+		t.Errorf("the rolled-back transaction left goals of %v", got)
+	}
+	armed.Store(false)
+	if res, err := c.Commit(ctx, v2); err != nil || res.Version != 2 {
+		t.Fatalf("commit = %+v, %v; want version 2", res, err)
+	}
+	b.Expect(t, v2, v1)
+}

@@ -866,6 +866,7 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 				// Still pending: Recover resolves it.
 				return nil, fmt.Errorf("%w (and journaling the abort: %w)", err, ferr)
 			}
+			c.dropGoals(ctx, rec.ID, log)
 		}
 		return nil, &AbortError{ID: rec.ID, Reasons: rec.Reasons, Restored: restored}
 	}
@@ -916,6 +917,7 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 	if rec.Reasons == nil {
 		rec.Reasons = map[string]string{}
 	}
+	rolledBack := false
 	switch rec.State {
 	case Prepared, Applying:
 		if rec.Goals == nil {
@@ -940,11 +942,16 @@ func (c *Coordinator) Recover(ctx context.Context) (*Record, error) {
 		}
 		rec.State = Aborted
 		rec.Ended = time.Now().UTC()
+		rolledBack = true
 	default:
 		// Outcome journaled, pending marker left over.
 	}
 	if err := c.finish(ctx, rec, nil, nil); err != nil {
 		return rec, err
+	}
+	if rolledBack {
+		// Goals it journaled ahead of an outcome it never wrote.
+		c.dropGoals(ctx, rec.ID, log)
 	}
 	log.Info("transaction recovered", "state", rec.State)
 	return rec, nil
@@ -1086,9 +1093,6 @@ func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goals
 		return fmt.Errorf("txn %s: %w", rec.ID, err)
 	}
 	ops := []store.Op{store.OpPut(c.keyTxn(rec.ID), data), store.OpDelete(c.keyPending()), store.OpDelete(c.keyFootprint(rec.ID))}
-	for _, box := range slices.Sorted(maps.Keys(goals)) {
-		ops = append(ops, store.OpPut(c.keyBoxGoal(rec.ID, box), goals[box]))
-	}
 	if v != nil {
 		ref := *v
 		ref.Goals = nil
@@ -1099,6 +1103,25 @@ func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goals
 		ops = append(ops, store.OpPut(c.keyVersion(v.Number), vd), store.OpPut(c.keyCurrent(), []byte(strconv.FormatInt(v.Number, 10))))
 		if rec.outcome != nil {
 			ops = append(ops, rec.outcome(v.Number)...)
+		}
+	}
+	var goalOps []store.Op
+	for _, box := range slices.Sorted(maps.Keys(goals)) {
+		goalOps = append(goalOps, store.OpPut(c.keyBoxGoal(rec.ID, box), goals[box]))
+	}
+	// The goals that do not fit in the outcome's store transaction (the
+	// engines' operation limit, etcd's request size) go first, in
+	// transactions of their own: nothing refers to them until the
+	// outcome does, and Recover deletes those of a transaction it rolls
+	// back.
+	chunks := chunkOps(goalOps, journalOps, journalBytes)
+	if n := len(chunks); n > 0 && len(chunks[n-1])+len(ops) <= journalOps && opsSize(chunks[n-1])+opsSize(ops) <= journalBytes {
+		ops = append(ops, chunks[n-1]...)
+		chunks = chunks[:n-1]
+	}
+	for _, chunk := range chunks {
+		if _, err := c.st.Txn(context.WithoutCancel(ctx), store.Txn{Then: chunk}); err != nil {
+			return fmt.Errorf("txn %s: journal goals: %w", rec.ID, err)
 		}
 	}
 	res, err := c.st.Txn(context.WithoutCancel(ctx), store.Txn{
@@ -1112,6 +1135,64 @@ func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goals
 		return fmt.Errorf("txn %s: journal %s: pending marker changed: %w", rec.ID, rec.State, ErrConflict)
 	}
 	return nil
+}
+
+// journalOps and journalBytes bound one store transaction of the journal:
+// the engines' operation limit, and below etcd's default request size
+// (--max-request-bytes, 1.5 MiB). Tests lower them.
+var (
+	journalOps   = store.MaxTxnOps
+	journalBytes = 1 << 20
+)
+
+// chunkOps splits ops, in order, into runs of at most maxOps operations
+// and maxBytes of keys and values (a single larger one alone).
+func chunkOps(ops []store.Op, maxOps, maxBytes int) [][]store.Op {
+	var out [][]store.Op
+	start, size := 0, 0
+	for i, o := range ops {
+		n := len(o.Key) + len(o.Value)
+		if i > start && (i-start >= maxOps || size+n > maxBytes) {
+			out = append(out, ops[start:i:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(ops) {
+		out = append(out, ops[start:])
+	}
+	return out
+}
+
+// opsSize is the bytes of keys and values of ops.
+func opsSize(ops []store.Op) int {
+	n := 0
+	for _, o := range ops {
+		n += len(o.Key) + len(o.Value)
+	}
+	return n
+}
+
+// dropGoals deletes the goals a transaction journaled before its outcome
+// was refused or never written, so that a rolled-back transaction leaves
+// none behind; a failure only leaves them, unreferenced.
+func (c *Coordinator) dropGoals(ctx context.Context, id string, log *slog.Logger) {
+	ctx = context.WithoutCancel(ctx)
+	res, err := c.st.Range(ctx, c.keyBoxGoal(id, ""))
+	if err != nil {
+		log.Warn("listing the goals of a rolled-back transaction", "err", err)
+		return
+	}
+	var dels []store.Op
+	for _, kv := range res.KVs {
+		dels = append(dels, store.OpDelete(kv.Key))
+	}
+	for _, chunk := range chunkOps(dels, journalOps, journalBytes) {
+		if _, err := c.st.Txn(ctx, store.Txn{Then: chunk}); err != nil {
+			log.Warn("deleting the goals of a rolled-back transaction", "err", err)
+			return
+		}
+	}
 }
 
 func (c *Coordinator) lock(ctx context.Context) error { return c.sem.acquire(ctx, true) }
