@@ -262,8 +262,9 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 		}()
 	}
 	runs := o.Running && want.Pipeconf == pcID
+	known := false // runs comes from the client's KnownCookie
 	if !runs {
-		runs, err = runsPipeconf(ctx, c, dev, pc)
+		runs, known, err = runsPipeconf(ctx, c, dev, pc, true)
 		if err != nil {
 			if readc != nil {
 				<-readc
@@ -275,6 +276,18 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 	var read readResult
 	if readc != nil {
 		read = <-readc
+	}
+	if known && read.err != nil {
+		// A box that restarted an instant ago answers on a new
+		// connection before the client has seen its stream end: the
+		// pipeline it knew may be gone. Ask the box, and read again.
+		log.Debug("read back failed with the pipeline known, asking the box", "box", box, "err", read.err)
+		if runs, _, err = runsPipeconf(ctx, c, dev, pc, false); err != nil {
+			return &BoxError{box, err}
+		}
+		if runs {
+			read.ents, read.err = c.ReadAll(ctx, wild...)
+		}
 	}
 	switch {
 	case !runs && want.Pipeconf == pcID:
@@ -328,27 +341,28 @@ func setPipeconf(ctx context.Context, c *client.Client, dev Device, pc *pipeline
 	return c.SetPipeline(ctx, pc.Schema.P4Info(), cfg, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, cookie(pc, cfg))
 }
 
-// runsPipeconf reports whether the box runs pc (by cookie). It asks the box
-// unless the client knows the cookie: one it set or read while it has
-// been primary without a break (client.KnownCookie), since only the
-// primary may change the pipeline and a restarted box ends the stream.
-func runsPipeconf(ctx context.Context, c *client.Client, dev Device, pc *pipeline.Pipeconf) (bool, error) {
+// runsPipeconf reports whether the box runs pc (by cookie). With useKnown,
+// it does not ask the box when the client knows the cookie: one it set or
+// read while it has been primary without a break (client.KnownCookie),
+// since only the primary may change the pipeline and a restarted box ends
+// the stream; known reports that it did so.
+func runsPipeconf(ctx context.Context, c *client.Client, dev Device, pc *pipeline.Pipeconf, useKnown bool) (runs, known bool, err error) {
 	cfg, err := dev.PackagePipeconf(ctx, pc)
 	if err != nil {
-		return false, fmt.Errorf("package pipeconf %s: %w", pc.ID, err)
+		return false, false, fmt.Errorf("package pipeconf %s: %w", pc.ID, err)
 	}
-	if ck, ok := c.KnownCookie(); ok {
-		return ck == cookie(pc, cfg), nil
+	if ck, ok := c.KnownCookie(); ok && useKnown {
+		return ck == cookie(pc, cfg), true, nil
 	}
 	got, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY)
 	if errors.Is(err, client.ErrNoPipeline) {
-		return false, nil
+		return false, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("get pipeline: %w", err)
+		return false, false, fmt.Errorf("get pipeline: %w", err)
 	}
 	ck := got.GetCookie()
-	return ck != nil && ck.GetCookie() == cookie(pc, cfg), nil
+	return ck != nil && ck.GetCookie() == cookie(pc, cfg), false, nil
 }
 
 // cookieKey identifies a packaged config by identity: drivers that package

@@ -1038,7 +1038,8 @@ func (c *Coordinator) verify(ctx context.Context, dev Device, g *goal.Goal) (boo
 	if err := cl.WaitPrimary(ctx); err != nil {
 		return false, fmt.Errorf("waiting to be primary: %w", err)
 	}
-	runs, err := runsPipeconf(ctx, cl, dev, pc)
+	// A pipeconf change is rare and VERIFY is worth the truth: ask the box.
+	runs, _, err := runsPipeconf(ctx, cl, dev, pc, false)
 	if err != nil || runs {
 		return runs, err
 	}

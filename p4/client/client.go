@@ -376,7 +376,9 @@ func (c *Client) IsPrimary() bool {
 // access to the pipeline config; "Default Role"), and a switch that
 // restarts ends the stream, so the answer is what GetPipeline would return,
 // without the round trip. A caller that needs the switch's own word asks
-// GetPipeline.
+// GetPipeline: so should one whose switch lets a role other than the
+// default one push pipelines (a Stratum role-config extension beyond the
+// spec).
 func (c *Client) KnownCookie() (cookie uint64, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
