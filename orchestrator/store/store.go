@@ -47,6 +47,15 @@ const (
 	MaxLeaseTTL = 10 * 365 * 24 * time.Hour
 )
 
+// TxnSizer is implemented by engines that bound the bytes of one request
+// (etcd: the server's --max-request-bytes, 1.5 MiB by default), so that a
+// caller with much to write splits it into transactions that fit.
+type TxnSizer interface {
+	// MaxTxnBytes is the most bytes of keys and values one Txn should
+	// carry; 0 means no bound but MaxTxnOps.
+	MaxTxnBytes() int
+}
+
 // LeaseID names a lease granted by a Store. The zero value, NoLease, means
 // "no lease".
 type LeaseID int64

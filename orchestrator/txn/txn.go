@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -1115,8 +1116,9 @@ func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goals
 	// transactions of their own: nothing refers to them until the
 	// outcome does, and Recover deletes those of a transaction it rolls
 	// back.
-	chunks := chunkOps(goalOps, journalOps, journalBytes)
-	if n := len(chunks); n > 0 && len(chunks[n-1])+len(ops) <= journalOps && opsSize(chunks[n-1])+opsSize(ops) <= journalBytes {
+	maxBytes := c.maxTxnBytes()
+	chunks := chunkOps(goalOps, journalOps, maxBytes)
+	if n := len(chunks); n > 0 && len(chunks[n-1])+len(ops) <= journalOps && opsSize(chunks[n-1])+opsSize(ops) <= maxBytes {
 		ops = append(ops, chunks[n-1]...)
 		chunks = chunks[:n-1]
 	}
@@ -1139,12 +1141,25 @@ func (c *Coordinator) finish(ctx context.Context, rec *Record, v *Version, goals
 }
 
 // journalOps and journalBytes bound one store transaction of the journal:
-// the engines' operation limit, and below etcd's default request size
-// (--max-request-bytes, 1.5 MiB). Tests lower them.
+// the engines' operation limit, and, for an engine that does not say
+// (store.TxnSizer), below etcd's default request size. Tests lower them.
 var (
 	journalOps   = store.MaxTxnOps
 	journalBytes = 1 << 20
 )
+
+// maxTxnBytes is the most bytes of one journal transaction on c's store.
+func (c *Coordinator) maxTxnBytes() int {
+	n := journalBytes
+	if s, ok := c.st.(store.TxnSizer); ok {
+		if m := s.MaxTxnBytes(); m == 0 {
+			n = math.MaxInt
+		} else {
+			n = min(n, m)
+		}
+	}
+	return n
+}
 
 // chunkOps splits ops, in order, into runs of at most maxOps operations
 // and maxBytes of keys and values (a single larger one alone).
@@ -1188,7 +1203,7 @@ func (c *Coordinator) dropGoals(ctx context.Context, id string, log *slog.Logger
 	for _, kv := range res.KVs {
 		dels = append(dels, store.OpDelete(kv.Key))
 	}
-	for _, chunk := range chunkOps(dels, journalOps, journalBytes) {
+	for _, chunk := range chunkOps(dels, journalOps, c.maxTxnBytes()) {
 		if _, err := c.st.Txn(ctx, store.Txn{Then: chunk}); err != nil {
 			log.Warn("deleting the goals of a rolled-back transaction", "err", err)
 			return

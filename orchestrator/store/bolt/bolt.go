@@ -124,7 +124,10 @@ type leaseTTL struct {
 	deadline time.Time
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.TxnSizer = (*Store)(nil)
+)
 
 // Open opens the store in data directory dir, creating both if needed. Only
 // one Store (in any process) may have a directory open at a time; Open waits
@@ -397,6 +400,10 @@ func (s *Store) Range(ctx context.Context, prefix string, opts ...store.RangeOpt
 	}
 	return res, nil
 }
+
+// MaxTxnBytes implements store.TxnSizer: bbolt bounds a transaction by
+// MaxTxnOps only.
+func (s *Store) MaxTxnBytes() int { return 0 }
 
 // Txn implements store.Store.
 func (s *Store) Txn(ctx context.Context, t store.Txn) (store.TxnResult, error) {

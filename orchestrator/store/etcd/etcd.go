@@ -116,7 +116,10 @@ type Store struct {
 	wg     sync.WaitGroup
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.TxnSizer = (*Store)(nil)
+)
 
 // New connects to the etcd cluster at endpoints ("host:port" or URLs) and
 // checks that it answers within the dial timeout. Close closes the
@@ -499,6 +502,11 @@ func (s *Store) Snapshot(ctx context.Context, w io.Writer) error {
 	}
 	return nil
 }
+
+// MaxTxnBytes implements store.TxnSizer: 1 MiB, under etcd's default
+// request limit (--max-request-bytes, 1.5 MiB) with room for the request's
+// own encoding.
+func (s *Store) MaxTxnBytes() int { return 1 << 20 }
 
 // Close implements store.Store: it ends the watches, releases the store's
 // watch and lease streams and, for a store made by New, the connection.
