@@ -202,18 +202,19 @@ func TestConflictChangesNothing(t *testing.T) {
 	}
 }
 
-// refusingStore refuses, once armed, any store transaction that journals a
-// transaction's goals (as etcd refuses a request over its size limit).
+// refusingStore refuses, once armed, any store transaction that puts a key
+// holding what (as etcd refuses a request over its size limit).
 type refusingStore struct {
 	store.Store
 	armed *atomic.Bool
+	what  string
 }
 
 var errRefused = errors.New("request too large")
 
 func (s refusingStore) Txn(ctx context.Context, t store.Txn) (store.TxnResult, error) {
 	for _, op := range t.Then {
-		if s.armed.Load() && op.Kind == store.KindPut && strings.Contains(op.Key, "/goals/") {
+		if s.armed.Load() && op.Kind == store.KindPut && strings.Contains(op.Key, s.what) {
 			return store.TxnResult{}, errRefused
 		}
 	}
@@ -228,7 +229,7 @@ func TestOutcomeRefused(t *testing.T) {
 	b := txntest.StartBed(t, 3)
 	ctx := txntest.Ctx(t)
 	var armed atomic.Bool
-	b.Store = refusingStore{b.Store, &armed}
+	b.Store = refusingStore{b.Store, &armed, "/goals/"}
 	v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
 	c := newCoord(t, b)
 	if _, err := c.Commit(ctx, v1); err != nil {
@@ -355,22 +356,6 @@ func TestBlobJournal(t *testing.T) {
 	}
 }
 
-// outcomeRefusingStore refuses, once armed, the store transaction that
-// journals a version (the outcome), and lets every other through.
-type outcomeRefusingStore struct {
-	store.Store
-	armed *atomic.Bool
-}
-
-func (s outcomeRefusingStore) Txn(ctx context.Context, t store.Txn) (store.TxnResult, error) {
-	for _, op := range t.Then {
-		if s.armed.Load() && op.Kind == store.KindPut && strings.Contains(op.Key, "/versions/") {
-			return store.TxnResult{}, errRefused
-		}
-	}
-	return s.Store.Txn(ctx, t)
-}
-
 // TestGoalsInChunks: goals that do not fit in the outcome's store
 // transaction are journaled ahead of it in transactions of their own; the
 // version reads back whole, and a transaction whose outcome the store
@@ -381,7 +366,7 @@ func TestGoalsInChunks(t *testing.T) {
 	b := txntest.StartBed(t, n)
 	ctx := txntest.Ctx(t)
 	var armed atomic.Bool
-	b.Store = outcomeRefusingStore{b.Store, &armed}
+	b.Store = refusingStore{b.Store, &armed, "/versions/"} // the outcome only
 	v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
 	c := newCoord(t, b)
 	res, err := c.Commit(ctx, v1)

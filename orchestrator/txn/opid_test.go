@@ -61,26 +61,34 @@ func (p *probe) dialOptions() []grpc.DialOption {
 	}
 }
 
+// dialProbe connects a probe to box's switch with election ID id; the
+// connections close when the test ends.
+func dialProbe(t *testing.T, b *txntest.Bed, box string, id client.ElectionID) *probe {
+	t.Helper()
+	sw := b.TB.Switch(box)
+	p := &probe{ops: map[string][]string{}}
+	var err error
+	p.c, err = client.Dial(txntest.Ctx(t), sw.Addr(), client.WithInsecure(), client.WithDeviceID(sw.DeviceID()),
+		client.WithElectionID(id), client.WithDialOptions(p.dialOptions()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.c.Close() })
+	p.g, err = gnmi.Dial(sw.Addr(), gnmi.WithInsecure(), gnmi.WithDialOptions(p.dialOptions()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.g.Close() })
+	return p
+}
+
 // TestOperationID: every request of a commit carries its ID in gRPC
 // metadata, and every log line its "op".
 func TestOperationID(t *testing.T) {
 	b := txntest.StartBed(t, 1)
 	ctx := txntest.Ctx(t)
 	box := txntest.BoxName(1)
-	sw := b.TB.Switch(box)
-	p := &probe{ops: map[string][]string{}}
-	var err error
-	p.c, err = client.Dial(ctx, sw.Addr(), client.WithInsecure(), client.WithDeviceID(sw.DeviceID()),
-		client.WithElectionID(client.ElectionID{Low: 5}), client.WithDialOptions(p.dialOptions()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.c.Close()
-	p.g, err = gnmi.Dial(sw.Addr(), gnmi.WithInsecure(), gnmi.WithDialOptions(p.dialOptions()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.g.Close()
+	p := dialProbe(t, b, box, client.ElectionID{Low: 5})
 	var logs bytes.Buffer
 	c, err := txn.New(b.Store, txn.DeviceMap{box: p}, txn.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {

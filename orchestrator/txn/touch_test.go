@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/p4fabric/fabric/driver/gnmi"
 	"github.com/p4fabric/fabric/orchestrator/goal"
 	"github.com/p4fabric/fabric/orchestrator/txn"
 	"github.com/p4fabric/fabric/p4/client"
@@ -24,20 +23,8 @@ func TestCommitTouchesWhatChanges(t *testing.T) {
 	ctx := txntest.Ctx(t)
 	box := txntest.BoxName(1)
 	sw := b.TB.Switch(box)
-	p := &probe{ops: map[string][]string{}}
-	var err error
-	p.c, err = client.Dial(ctx, sw.Addr(), client.WithInsecure(), client.WithDeviceID(sw.DeviceID()),
-		// Above the bed's own devices, which Expect reads the box with.
-		client.WithElectionID(client.ElectionID{High: 1}), client.WithDialOptions(p.dialOptions()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.c.Close()
-	p.g, err = gnmi.Dial(sw.Addr(), gnmi.WithInsecure(), gnmi.WithDialOptions(p.dialOptions()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.g.Close()
+	// Above the bed's own devices, which Expect reads the box with.
+	p := dialProbe(t, b, box, client.ElectionID{High: 1})
 	c, err := txn.New(b.Store, txn.DeviceMap{box: p})
 	if err != nil {
 		t.Fatal(err)
