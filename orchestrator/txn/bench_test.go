@@ -39,9 +39,11 @@ func reportLatencies(b *testing.B, what string, got, base []time.Duration) {
 
 // BenchmarkP5Commit commits ~100 entries to each of N boxes (from a version
 // without them) and, in the same run, writes the same entries to the same
-// boxes with plain parallel P4Runtime writes (no journal, no read-back).
-// It reports both p50/p99 and the ratios. 64 and 256 boxes take a second
-// or more per commit: run them with -benchtime=Nx.
+// boxes with plain parallel P4Runtime writes (no journal, no read-back):
+// one Write per box (the baseline of the ratios), and one Write per rank
+// per box (ranked-*: what bmv2 and PINS need, since they may reorder a
+// batch). It reports p50/p99 and the ratios. 64 and 256 boxes take a
+// second or more per commit: run them with -benchtime=Nx.
 func BenchmarkP5Commit(b *testing.B) {
 	for _, n := range []int{1, 4, 16, 64, 256} {
 		b.Run(fmt.Sprintf("boxes=%d", n), func(b *testing.B) {
@@ -53,12 +55,48 @@ func BenchmarkP5Commit(b *testing.B) {
 				b.Fatal(err)
 			}
 			extra := map[string][]*p4v1.Entity{}
+			pc, err := builtin.Get(big[txntest.BoxName(1)].Pipeconf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pl, err := pc.Pipeliner()
+			if err != nil {
+				b.Fatal(err)
+			}
 			for box := range big {
-				plan, err := diff.Compute(big[box].Entities, small[box].Entities)
+				plan, err := diff.Compute(big[box].Entities, small[box].Entities, diff.WithRank(pl.Rank))
 				if err != nil {
 					b.Fatal(err)
 				}
 				extra[box] = plan.Inserts
+			}
+			// ranked writes es (ordered by rank, the reverse for deletes)
+			// one rank at a time.
+			ranked := func(typ p4v1.Update_Type) {
+				var wg sync.WaitGroup
+				for box, es := range extra {
+					wg.Go(func() {
+						cl, err := bed.Raw[box].P4Runtime()
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						ups := make([]*p4v1.Update, len(es))
+						for i, e := range es {
+							ups[i] = &p4v1.Update{Type: typ, Entity: e}
+						}
+						if typ == p4v1.Update_DELETE {
+							slices.Reverse(ups)
+						}
+						for _, run := range txn.Runs(ups, pl.Rank) {
+							if err := cl.Write(ctx, run); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
 			}
 			plain := func(typ p4v1.Update_Type) {
 				var wg sync.WaitGroup
@@ -83,7 +121,7 @@ func BenchmarkP5Commit(b *testing.B) {
 				}
 				wg.Wait()
 			}
-			var commitD, plainD []time.Duration
+			var commitD, plainD, rankedD []time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
@@ -102,9 +140,21 @@ func BenchmarkP5Commit(b *testing.B) {
 				b.StopTimer()
 				plain(p4v1.Update_DELETE)
 				b.StartTimer()
+				t0 = time.Now()
+				ranked(p4v1.Update_INSERT)
+				rankedD = append(rankedD, time.Since(t0))
+				b.StopTimer()
+				ranked(p4v1.Update_DELETE)
+				b.StartTimer()
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(len(extra[txntest.BoxName(1)])), "entries/box")
+			rp50, rp99 := quantile(rankedD, 0.5), quantile(rankedD, 0.99)
+			cp50, cp99 := quantile(slices.Clone(commitD), 0.5), quantile(slices.Clone(commitD), 0.99)
+			b.ReportMetric(float64(rp50.Microseconds())/1000, "ranked-p50-ms")
+			b.ReportMetric(float64(rp99.Microseconds())/1000, "ranked-p99-ms")
+			b.ReportMetric(float64(cp50)/float64(rp50), "ranked-p50-ratio")
+			b.ReportMetric(float64(cp99)/float64(rp99), "ranked-p99-ratio")
 			reportLatencies(b, "commit", commitD, plainD)
 		})
 	}
