@@ -115,19 +115,26 @@ func (c *Client) Write(ctx context.Context, updates []*p4v1.Update, opts ...Writ
 			record(notSent(b, stopErrOf()), nil)
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		send := func() {
 			entries, rpcErr := c.writeBatch(ctx, b, wc.atomicity)
 			if rpcErr != nil {
 				halt(rpcErr)
 			}
 			record(entries, rpcErr)
-		}()
-		if wc.inFlight == 1 {
-			wg.Wait()
 		}
+		if wc.inFlight == 1 {
+			// One write at a time: sent from here, not handed to a
+			// goroutine only to wait for it.
+			send()
+			<-sem
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			send()
+		}()
 	}
 	wg.Wait()
 	for {
