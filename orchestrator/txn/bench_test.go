@@ -70,9 +70,10 @@ func BenchmarkP5Commit(b *testing.B) {
 				}
 				extra[box] = plan.Inserts
 			}
-			// ranked writes es (ordered by rank, the reverse for deletes)
-			// one rank at a time.
-			ranked := func(typ p4v1.Update_Type) {
+			// write writes every box's extra entries (the reverse order for
+			// deletes), boxes in parallel: in one Write per box, or, byRank,
+			// one Write per rank.
+			write := func(typ p4v1.Update_Type, byRank bool) {
 				var wg sync.WaitGroup
 				for box, es := range extra {
 					wg.Go(func() {
@@ -88,7 +89,11 @@ func BenchmarkP5Commit(b *testing.B) {
 						if typ == p4v1.Update_DELETE {
 							slices.Reverse(ups)
 						}
-						for _, run := range txn.Runs(ups, pl.Rank) {
+						runs := [][]*p4v1.Update{ups}
+						if byRank {
+							runs = txn.Runs(ups, pl.Rank)
+						}
+						for _, run := range runs {
 							if err := cl.Write(ctx, run); err != nil {
 								b.Error(err)
 								return
@@ -98,29 +103,8 @@ func BenchmarkP5Commit(b *testing.B) {
 				}
 				wg.Wait()
 			}
-			plain := func(typ p4v1.Update_Type) {
-				var wg sync.WaitGroup
-				for box, es := range extra {
-					wg.Go(func() {
-						cl, err := bed.Raw[box].P4Runtime()
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						ups := make([]*p4v1.Update, len(es))
-						for i, e := range es {
-							ups[i] = &p4v1.Update{Type: typ, Entity: e}
-						}
-						if typ == p4v1.Update_DELETE {
-							slices.Reverse(ups)
-						}
-						if err := cl.Write(ctx, ups); err != nil {
-							b.Error(err)
-						}
-					})
-				}
-				wg.Wait()
-			}
+			plain := func(typ p4v1.Update_Type) { write(typ, false) }
+			ranked := func(typ p4v1.Update_Type) { write(typ, true) }
 			var commitD, plainD, rankedD []time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

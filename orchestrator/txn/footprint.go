@@ -238,12 +238,6 @@ func (e *goalEncoder) result() (map[string][]byte, error) {
 	return out, nil
 }
 
-// sameState reports whether goals a and b put a box in the same state: the
-// same P4Runtime state (sameP4) and the same gNMI leaves (sameGNMI).
-// Objectives are not compared: the entities and leaves are what they
-// compile to.
-func sameState(a, b *goal.Goal) bool { return sameP4(a, b) && sameGNMI(a, b) }
-
 // sameP4 reports whether goals a and b give a box the same pipeconf and
 // the same entities in the same order (in canonical form: diff.Equal).
 func sameP4(a, b *goal.Goal) bool {
