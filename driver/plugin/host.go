@@ -543,10 +543,22 @@ func (d *Driver) callErr(ctx context.Context, p *process, device, op string, err
 		return fmt.Errorf("device %s: %s: plugin %s (pid %d): %w: %v", device, op, d.name, p.pid, ErrPluginExited, st.Message())
 	case ctx.Err() != nil:
 		return fmt.Errorf("device %s: %s: plugin %s (pid %d) did not answer in time: %w", device, op, d.name, p.pid, ctx.Err())
+	case !driverErr && pastDeadline(ctx) && (st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded):
+		// The deadline travels in the grpc-timeout header, and the plugin's
+		// side may end the stream (RST_STREAM CANCEL) just before the
+		// caller's own timer fires: the same timeout, seen first there.
+		return fmt.Errorf("device %s: %s: plugin %s (pid %d) did not answer in time: %w", device, op, d.name, p.pid, context.DeadlineExceeded)
 	case st.Code() == codes.Unimplemented:
 		return fmt.Errorf("device %s: %s: %w: %w", device, op, driver.ErrUnsupported, &RemoteError{Code: st.Code(), Message: st.Message()})
 	}
 	return fmt.Errorf("device %s: %s: plugin %s: %w", device, op, d.name, &RemoteError{Code: st.Code(), Message: st.Message()})
+}
+
+// pastDeadline reports whether ctx's deadline has passed, whether or not
+// its timer has fired yet.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // device is a device opened through a plugin.
