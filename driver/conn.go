@@ -22,6 +22,7 @@ import (
 	"github.com/p4fabric/fabric/driver/gnmi"
 	"github.com/p4fabric/fabric/driver/gnoi"
 	"github.com/p4fabric/fabric/internal/backoff"
+	"github.com/p4fabric/fabric/internal/window"
 	"github.com/p4fabric/fabric/p4/client"
 )
 
@@ -236,9 +237,9 @@ func (c *Connection) dial(ep Endpoint) (*grpc.ClientConn, error) {
 		bc.MaxDelay = c.o.backoffMax
 	}
 	bc.MaxDelay = max(bc.MaxDelay, bc.BaseDelay)
-	return grpc.NewClient(ep.Address,
+	return grpc.NewClient(ep.Address, append(window.DialOptions(),
 		grpc.WithTransportCredentials(creds),
-		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: 20 * time.Second}))
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: 20 * time.Second}))...)
 }
 
 func sameEndpoint(a, b Endpoint) bool {

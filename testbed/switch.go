@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/p4fabric/fabric/internal/window"
 	"github.com/p4fabric/fabric/p4/codec"
 	"github.com/p4fabric/fabric/p4/schema"
 	gnmisrv "github.com/p4fabric/fabric/testbed/gnmi"
@@ -348,6 +349,10 @@ func (s *Switch) Start() error {
 	return nil
 }
 
+// streamWorkers is the number of goroutines of each switch's gRPC server
+// that serve calls (grpc.NumStreamWorkers).
+const streamWorkers = 4
+
 func (s *Switch) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -373,6 +378,14 @@ func (s *Switch) start() error {
 	if s.cfg.TLS != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(s.cfg.TLS)))
 	}
+	// Fixed windows: no PING per call (see internal/window). A few
+	// workers serve the calls: a goroutine per call would grow its stack
+	// while decoding every request, which costs more CPU than the decoding
+	// of a small Write. The long-lived streams (the P4Runtime stream
+	// channel, gNMI subscriptions) hold a worker each; beyond the workers,
+	// gRPC starts a goroutine per call.
+	gopts = append(gopts, window.ServerOptions()...)
+	gopts = append(gopts, grpc.NumStreamWorkers(streamWorkers))
 	s.grpcSrv = grpc.NewServer(gopts...)
 	s.srv.Register(s.grpcSrv)
 	s.gnmi.Register(s.grpcSrv)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,6 +197,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	}
 	if cfg.keepalive != nil {
 		dopts = append(dopts, grpc.WithKeepaliveParams(*cfg.keepalive))
+	}
+	if cfg.window > 0 {
+		dopts = append(dopts, grpc.WithInitialWindowSize(cfg.window), grpc.WithInitialConnWindowSize(int32(min(4*int64(cfg.window), math.MaxInt32))))
 	}
 	dopts = append(dopts, cfg.dialOpts...)
 	conn, err := grpc.NewClient(addr, dopts...)

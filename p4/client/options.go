@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/p4fabric/fabric/internal/window"
 	"github.com/p4fabric/fabric/p4/schema"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc"
@@ -51,6 +52,7 @@ type config struct {
 	backoffBase     time.Duration
 	backoffMax      time.Duration
 	dialOpts        []grpc.DialOption
+	window          int32
 	manualDigestAck bool
 	err             error
 }
@@ -59,6 +61,7 @@ func defaultConfig() config {
 	return config{
 		electionID: ElectionID{Low: 1},
 		maxMsgSize: DefaultMaxMessageSize,
+		window:     window.Stream,
 		packetBuf:  DefaultPacketBuffer,
 		notifBuf:   DefaultNotificationBuffer,
 	}
@@ -185,6 +188,21 @@ func WithBackoff(base, max time.Duration) Option {
 // dialer, per-RPC credentials, ...).
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(c *config) { c.dialOpts = append(c.dialOpts, opts...) }
+}
+
+// WithWindow sets Dial's HTTP/2 flow-control window: n bytes per stream,
+// 4n per connection (default 4 MiB and 16 MiB), fixed. Zero leaves the
+// windows to gRPC, which estimates the link's bandwidth-delay product with
+// a PING after the data of nearly every short call: worth it only on a
+// long, fast link. A window below 64 KiB is refused (HTTP/2's default).
+func WithWindow(n int32) Option {
+	return func(c *config) {
+		if n != 0 && n < 64<<10 {
+			c.fail("window %d below 64 KiB", n)
+			return
+		}
+		c.window = n
+	}
 }
 
 // WithManualDigestAck turns off the automatic acknowledgement of digest

@@ -560,7 +560,7 @@ func TestOptionValidation(t *testing.T) {
 	if _, err := Dial(ctx, "127.0.0.1:1", WithInsecure(), WithTLS(nil)); err == nil {
 		t.Error("WithTLS(nil) accepted")
 	}
-	bad := []Option{WithMaxMessageSize(10), WithTimeout(-1), WithPacketBuffer(-1), WithNotificationBuffer(-1), WithBackoff(-1, 0)}
+	bad := []Option{WithMaxMessageSize(10), WithTimeout(-1), WithPacketBuffer(-1), WithNotificationBuffer(-1), WithBackoff(-1, 0), WithWindow(1000), WithWindow(-1)}
 	for i, o := range bad {
 		if _, err := Dial(ctx, "127.0.0.1:1", WithInsecure(), o); err == nil || errors.Is(err, ErrTransportSecurity) {
 			t.Errorf("bad option %d: %v", i, err)
