@@ -7,3 +7,11 @@ func SetJournalLimits(ops, bytes int) (restore func()) {
 	journalOps, journalBytes = ops, bytes
 	return func() { journalOps, journalBytes = o, b }
 }
+
+// SetGoalsAheadBytes sets the size of encoded goals from which a commit
+// journals them ahead of its outcome, and returns what puts it back.
+func SetGoalsAheadBytes(n int) (restore func()) {
+	old := goalsAheadBytes
+	goalsAheadBytes = n
+	return func() { goalsAheadBytes = old }
+}

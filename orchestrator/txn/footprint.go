@@ -175,6 +175,9 @@ type goalEncoder struct {
 	mu    sync.Mutex
 	boxes map[string]*encodedGoal
 	refs  map[string]bool // boxes whose goal is journaled already
+	// allStarted is closed once every box's goal is being encoded or
+	// said to be journaled already.
+	allStarted chan struct{}
 }
 
 type encodedGoal struct {
@@ -184,14 +187,30 @@ type encodedGoal struct {
 }
 
 func newGoalEncoder(goals map[string]*goal.Goal) *goalEncoder {
-	return &goalEncoder{goals: goals, boxes: make(map[string]*encodedGoal, len(goals)), refs: map[string]bool{}}
+	e := &goalEncoder{goals: goals, boxes: make(map[string]*encodedGoal, len(goals)), refs: map[string]bool{}, allStarted: make(chan struct{})}
+	if len(goals) == 0 {
+		close(e.allStarted)
+	}
+	return e
+}
+
+// seenLocked closes allStarted once every goal is started or referred;
+// the caller holds mu and has just recorded one of them.
+func (e *goalEncoder) seenLocked() {
+	if len(e.boxes)+len(e.refs) == len(e.goals) {
+		close(e.allStarted)
+	}
 }
 
 // ref says box's goal is journaled already: it is not encoded.
 func (e *goalEncoder) ref(box string) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.goals[box]; !ok || e.refs[box] || e.boxes[box] != nil {
+		return
+	}
 	e.refs[box] = true
-	e.mu.Unlock()
+	e.seenLocked()
 }
 
 // start encodes box's goal in the background, once; a box the encoder
@@ -207,6 +226,7 @@ func (e *goalEncoder) start(box string) {
 	}
 	eg := &encodedGoal{done: make(chan struct{})}
 	e.boxes[box] = eg
+	e.seenLocked()
 	e.mu.Unlock()
 	go func() {
 		defer close(eg.done)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -397,4 +399,107 @@ func TestGoalsInChunks(t *testing.T) {
 		t.Fatalf("commit = %+v, %v; want version 2", res, err)
 	}
 	b.Expect(t, v2, v1)
+}
+
+// recordingStore notes, of every store transaction, whether it puts goals
+// and whether it puts the outcome (the current version).
+type recordingStore struct {
+	store.Store
+	mu   *sync.Mutex
+	txns *[][2]bool // {puts goals, puts the outcome}
+}
+
+func (s recordingStore) Txn(ctx context.Context, t store.Txn) (store.TxnResult, error) {
+	var goals, outcome bool
+	for _, op := range t.Then {
+		goals = goals || op.Kind == store.KindPut && strings.Contains(op.Key, "/goals/")
+		outcome = outcome || op.Kind == store.KindPut && strings.HasSuffix(op.Key, "/current")
+	}
+	s.mu.Lock()
+	*s.txns = append(*s.txns, [2]bool{goals, outcome})
+	s.mu.Unlock()
+	return s.Store.Txn(ctx, t)
+}
+
+// TestGoalsAhead: a commit whose goals are large journals them while the
+// boxes are written, in store transactions of their own; the version reads
+// back whole. If that write fails, or a box does, every box is restored,
+// and a refused goals write leaves no goals behind.
+func TestGoalsAhead(t *testing.T) {
+	defer txn.SetGoalsAheadBytes(0)()
+	const n = 4
+	tests := []struct {
+		name string
+		// fail arms the failure before the second commit; "" commits.
+		fail string
+	}{
+		{name: "committed"},
+		{name: "goals-refused", fail: "goals"},
+		{name: "box-fails", fail: "box"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := txntest.StartBed(t, n)
+			ctx := txntest.Ctx(t)
+			var armed atomic.Bool
+			var mu sync.Mutex
+			var txns [][2]bool
+			b.Store = recordingStore{refusingStore{b.Store, &armed, "/goals/"}, &mu, &txns}
+			v1, v2 := b.Compile(t, 1, routes), b.Compile(t, 2, routes)
+			c := newCoord(t, b)
+			if _, err := c.Commit(ctx, v1); err != nil {
+				t.Fatal(err)
+			}
+			switch tt.fail {
+			case "goals":
+				armed.Store(true)
+			case "box":
+				b.TB.Switch(txntest.BoxName(n)).P4Runtime().RejectWrites(1, codes.Unavailable)
+			}
+			mu.Lock()
+			txns = nil
+			mu.Unlock()
+			res, err := c.Commit(ctx, v2)
+			if tt.fail == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				mu.Lock()
+				ahead := slices.Contains(txns, [2]bool{true, false})
+				mu.Unlock()
+				if !ahead {
+					t.Errorf("store transactions %v: no goals journaled ahead of the outcome", txns)
+				}
+				if got := boxGoalKeys(t, b, res.ID); len(got) != n {
+					t.Errorf("journaled goals of %v, want %d boxes", got, n)
+				}
+				if v, err := newCoord(t, b).Version(ctx, 2); err != nil {
+					t.Fatal(err)
+				} else if d, err := txn.DiffGoals(v.Goals, v2); err != nil || len(d) != 0 {
+					t.Errorf("version 2 reads back different: %v, %v", d, err)
+				}
+				b.Expect(t, v2, v1)
+				return
+			}
+			var ae *txn.AbortError
+			if !errors.As(err, &ae) || !ae.Restored {
+				t.Fatalf("commit = %v, want a restored *AbortError", err)
+			}
+			b.Expect(t, v1, v2)
+			if rec, err := c.Transaction(ctx, ae.ID); err != nil || rec.State != txn.Aborted {
+				t.Errorf("record = %+v, %v; want ABORTED", rec, err)
+			}
+			if tt.fail == "goals" {
+				if !strings.Contains(ae.Reasons["journal"], errRefused.Error()) {
+					t.Errorf("reasons %v, want the journal's", ae.Reasons)
+				}
+				if got := boxGoalKeys(t, b, ae.ID); len(got) != 0 {
+					t.Errorf("the rolled-back transaction left goals of %v", got)
+				}
+			}
+			if cur, err := c.Current(ctx); err != nil || cur.Number != 1 {
+				t.Errorf("current = %+v, %v; want version 1", cur, err)
+			}
+		})
+	}
 }
