@@ -3,6 +3,7 @@ package txn_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -18,10 +19,13 @@ import (
 	"github.com/p4fabric/fabric/testbed/txntest"
 )
 
-// quantile returns the q-quantile of ds (sorted in place).
+// quantile returns the q-quantile of ds by nearest rank (the smallest
+// value at least a fraction q of ds is at or under), sorting ds in place:
+// of 100 samples, p99 is the 99th, not the largest.
 func quantile(ds []time.Duration, q float64) time.Duration {
 	slices.Sort(ds)
-	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
+	i := int(math.Ceil(q*float64(len(ds)))) - 1
+	return ds[max(0, min(len(ds)-1, i))]
 }
 
 // reportLatencies reports p50/p99 of both series and their ratios.
@@ -39,11 +43,22 @@ func reportLatencies(b *testing.B, what string, got, base []time.Duration) {
 
 // BenchmarkP5Commit commits ~100 entries to each of N boxes (from a version
 // without them) and, in the same run, writes the same entries to the same
-// boxes with plain parallel P4Runtime writes (no journal, no read-back):
-// one Write per box (the baseline of the ratios), and one Write per rank
-// per box (ranked-*: what bmv2 and PINS need, since they may reorder a
-// batch). It reports p50/p99 and the ratios. 64 and 256 boxes take a
-// second or more per commit: run them with -benchtime=Nx.
+// boxes with plain parallel P4Runtime writes (no journal, no read-back),
+// boxes in parallel, two ways:
+//
+//   - plain-*, the baseline of p50-ratio and p99-ratio: in dependency
+//     order, one Write per rank, each acknowledged before the next. The
+//     entries are action profile members, the groups of those members,
+//     the next-hop entries pointing at the groups and the routes pointing
+//     at the next hops; a server may reorder the updates of one batch,
+//     and dependent updates in one batch are non-deterministic, so the
+//     spec has them split across sequential Writes (P4Runtime spec,
+//     "Batching and Ordering of Updates").
+//   - one-write-*: every entry of a box in one Write. The emulated switch
+//     applies a batch in order, so this works here, but not by the spec.
+//
+// It reports p50/p99 and the ratios. 64 and 256 boxes take a second or
+// more per commit: run them with -benchtime=Nx.
 func BenchmarkP5Commit(b *testing.B) {
 	for _, n := range []int{1, 4, 16, 64, 256} {
 		b.Run(fmt.Sprintf("boxes=%d", n), func(b *testing.B) {
@@ -71,8 +86,9 @@ func BenchmarkP5Commit(b *testing.B) {
 				extra[box] = plan.Inserts
 			}
 			// write writes every box's extra entries (the reverse order for
-			// deletes), boxes in parallel: in one Write per box, or, byRank,
-			// one Write per rank.
+			// deletes), boxes in parallel: byRank, one Write per rank, each
+			// after the last is acknowledged; otherwise in one Write per
+			// box.
 			write := func(typ p4v1.Update_Type, byRank bool) {
 				var wg sync.WaitGroup
 				for box, es := range extra {
@@ -103,9 +119,9 @@ func BenchmarkP5Commit(b *testing.B) {
 				}
 				wg.Wait()
 			}
-			plain := func(typ p4v1.Update_Type) { write(typ, false) }
-			ranked := func(typ p4v1.Update_Type) { write(typ, true) }
-			var commitD, plainD, rankedD []time.Duration
+			plain := func(typ p4v1.Update_Type) { write(typ, true) }
+			oneWrite := func(typ p4v1.Update_Type) { write(typ, false) }
+			var commitD, plainD, oneD []time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
@@ -125,20 +141,20 @@ func BenchmarkP5Commit(b *testing.B) {
 				plain(p4v1.Update_DELETE)
 				b.StartTimer()
 				t0 = time.Now()
-				ranked(p4v1.Update_INSERT)
-				rankedD = append(rankedD, time.Since(t0))
+				oneWrite(p4v1.Update_INSERT)
+				oneD = append(oneD, time.Since(t0))
 				b.StopTimer()
-				ranked(p4v1.Update_DELETE)
+				oneWrite(p4v1.Update_DELETE)
 				b.StartTimer()
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(len(extra[txntest.BoxName(1)])), "entries/box")
-			rp50, rp99 := quantile(rankedD, 0.5), quantile(rankedD, 0.99)
+			op50, op99 := quantile(oneD, 0.5), quantile(oneD, 0.99)
 			cp50, cp99 := quantile(slices.Clone(commitD), 0.5), quantile(slices.Clone(commitD), 0.99)
-			b.ReportMetric(float64(rp50.Microseconds())/1000, "ranked-p50-ms")
-			b.ReportMetric(float64(rp99.Microseconds())/1000, "ranked-p99-ms")
-			b.ReportMetric(float64(cp50)/float64(rp50), "ranked-p50-ratio")
-			b.ReportMetric(float64(cp99)/float64(rp99), "ranked-p99-ratio")
+			b.ReportMetric(float64(op50.Microseconds())/1000, "one-write-p50-ms")
+			b.ReportMetric(float64(op99.Microseconds())/1000, "one-write-p99-ms")
+			b.ReportMetric(float64(cp50)/float64(op50), "one-write-p50-ratio")
+			b.ReportMetric(float64(cp99)/float64(op99), "one-write-p99-ratio")
 			reportLatencies(b, "commit", commitD, plainD)
 		})
 	}
