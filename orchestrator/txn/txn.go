@@ -1177,6 +1177,10 @@ func (c *Coordinator) goalOps(id string, goals map[string][]byte) []store.Op {
 // bbolt). Tests lower it.
 var goalsAheadBytes = 128 << 10
 
+// minEncodedEntity is fewer bytes than a goal's encoding takes per entity
+// (≈170 with its objective; a route's entity alone ≈40).
+const minEncodedEntity = 32
+
 // journalGoalsAhead journals the goals of a large commit (over
 // goalsAheadBytes encoded) while its boxes are still being written,
 // once the record is journaled and every box's goal is encoded (or the
@@ -1186,6 +1190,16 @@ var goalsAheadBytes = 128 << 10
 // nil when nothing was written ahead; rec.goalsAhead is set before.
 func (c *Coordinator) journalGoalsAhead(ctx context.Context, rec *Record, genc *goalEncoder, journaled <-chan struct{}, journalErr func() error, applied <-chan struct{}) <-chan error {
 	out := make(chan error, 1)
+	entities := 0
+	for _, g := range rec.Goals {
+		entities += len(g.Entities)
+	}
+	if entities*minEncodedEntity <= goalsAheadBytes {
+		// Too few entities to reach the bound, whatever their
+		// objectives: no goroutine to wake on a small commit's path.
+		out <- nil
+		return out
+	}
 	go func() {
 		select {
 		case <-genc.allStarted:
