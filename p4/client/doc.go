@@ -49,6 +49,13 @@
 //		fmt.Println(e)
 //	}
 //
+// Dial fixes the connection's HTTP/2 flow-control windows (4 MiB per
+// stream, 16 MiB per connection): left to itself, gRPC-Go estimates them
+// with a PING after the data of nearly every short call, which on loopback
+// costs more CPU than the call (a one-update Write round trip: 167–191 µs
+// of CPU with the estimate, 98–126 µs without; BENCHMARKS.md). WithWindow
+// sets another size, or 0 for gRPC's estimate on a long, fast link.
+//
 // # Arbitration
 //
 // The client opens one stream channel per (device, role) and sends its
