@@ -191,6 +191,7 @@ func TestEqual(t *testing.T) {
 		name   string
 		a, b   *p4v1.Entity
 		change func(e *p4v1.Entity)
+		watchA bool // a's first group member watches port 1
 		want   bool
 	}{
 		{name: "same", a: base(), b: base(), want: true},
@@ -232,6 +233,18 @@ func TestEqual(t *testing.T) {
 		{name: "priority is key", a: base(), b: base(), change: func(e *p4v1.Entity) { e.GetTableEntry().Priority = 4 }},
 		{name: "group members in another order", a: group(1, 2, 3), b: group(3, 1, 2), want: true},
 		{name: "group members differ", a: group(1, 2), b: group(1, 3)},
+		{name: "group same", a: group(1, 2), b: group(1, 2), want: true},
+		{name: "group weight", a: group(1, 2), b: group(1, 2), change: func(e *p4v1.Entity) {
+			e.GetActionProfileGroup().Members[1].Weight = 2
+		}},
+		{name: "group max size", a: group(1, 2), b: group(1, 2), change: func(e *p4v1.Entity) { e.GetActionProfileGroup().MaxSize = 8 }},
+		{name: "group watched member", a: group(1, 2), b: group(1, 2), change: func(e *p4v1.Entity) {
+			e.GetActionProfileGroup().Members[0].WatchKind = &p4v1.ActionProfileGroup_Member_WatchPort{WatchPort: []byte{1}}
+		}},
+		{name: "group watched members alike", a: group(1, 2), b: group(1, 2), change: func(e *p4v1.Entity) {
+			// change runs on b only: a is made the same by hand below.
+			e.GetActionProfileGroup().Members[0].WatchKind = &p4v1.ActionProfileGroup_Member_WatchPort{WatchPort: []byte{1}}
+		}, watchA: true, want: true},
 		{name: "replicas in another order and padded", a: mcast(port([]byte{1}), port([]byte{2})), b: mcast(port([]byte{0, 2}), port([]byte{1})), want: true},
 		{name: "replica egress_port and port", a: mcast(port([]byte{1})), b: mcast(&p4v1.Replica{PortKind: &p4v1.Replica_EgressPort{EgressPort: 1}, Instance: 1}), want: true},
 		{name: "replicas differ", a: mcast(port([]byte{1})), b: mcast(port([]byte{2}))},
@@ -241,6 +254,9 @@ func TestEqual(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.change != nil {
 				tt.change(tt.b)
+			}
+			if tt.watchA {
+				tt.a.GetActionProfileGroup().Members[0].WatchKind = &p4v1.ActionProfileGroup_Member_WatchPort{WatchPort: []byte{1}}
 			}
 			if got := diff.Equal(tt.a, tt.b); got != tt.want {
 				t.Errorf("Equal = %v, want %v", got, tt.want)
@@ -252,6 +268,18 @@ func TestEqual(t *testing.T) {
 				t.Errorf("canonical forms equal = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestGroupEqualAllocs: comparing two groups alike allocates nothing (a
+// commit compares the groups of every box it may leave alone).
+func TestGroupEqualAllocs(t *testing.T) {
+	mk := func() *p4v1.Entity {
+		return entity.Wrap(&p4v1.ActionProfileGroup{ActionProfileId: 1, GroupId: 1, Members: []*p4v1.ActionProfileGroup_Member{{MemberId: 1, Weight: 1}, {MemberId: 2, Weight: 1}}})
+	}
+	a, b := mk(), mk()
+	if n := testing.AllocsPerRun(100, func() { diff.Equal(a, b) }); n != 0 {
+		t.Errorf("Equal of two groups alike: %v allocations, want 0", n)
 	}
 }
 

@@ -35,12 +35,38 @@ func sameContent(a, b *p4v1.Entity) bool {
 			return eq
 		}
 	}
-	if proto.Equal(a, b) {
-		// Equal as they are, so equal in canonical form: no clones (a
-		// commit compares every group of every box it may leave alone).
-		return true
+	if ga, gb := a.GetActionProfileGroup(), b.GetActionProfileGroup(); ga != nil && gb != nil {
+		if eq, sure := groupEqual(ga, gb); sure {
+			return eq
+		}
 	}
 	return proto.Equal(Canonical(a), Canonical(b))
+}
+
+// groupEqual compares two action profile groups without allocating
+// (a commit compares every group of every box it may leave alone). sure is
+// false for members in another order, watched members and unknown
+// fields, which the caller compares in canonical form.
+func groupEqual(a, b *p4v1.ActionProfileGroup) (eq, sure bool) {
+	if len(a.ProtoReflect().GetUnknown()) != 0 || len(b.ProtoReflect().GetUnknown()) != 0 {
+		return false, false
+	}
+	ma, mb := a.GetMembers(), b.GetMembers()
+	if a.GetActionProfileId() != b.GetActionProfileId() || a.GetGroupId() != b.GetGroupId() ||
+		a.GetMaxSize() != b.GetMaxSize() || len(ma) != len(mb) {
+		return false, true
+	}
+	for i, m := range ma {
+		n := mb[i]
+		if m.GetMemberId() != n.GetMemberId() || m.GetWatchKind() != nil || n.GetWatchKind() != nil ||
+			len(m.ProtoReflect().GetUnknown()) != 0 || len(n.ProtoReflect().GetUnknown()) != 0 {
+			return false, false
+		}
+		if m.GetWeight() != n.GetWeight() {
+			return false, true
+		}
+	}
+	return true, true
 }
 
 func plainMember(m *p4v1.ActionProfileMember) bool {
