@@ -1,9 +1,14 @@
 package goal_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/p4fabric/fabric/orchestrator/goal"
 )
@@ -58,5 +63,46 @@ func BenchmarkGoalUnmarshal(b *testing.B) {
 		if err := g.UnmarshalJSON(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestMarshalJSONEncoded: MarshalJSONEncoded writes what MarshalJSON
+// writes (the entities as proto.Marshal encodes a p4.v1.ReadResponse of
+// them, as journals have held them), and gives each entity's encoding
+// inside it.
+func TestMarshalJSONEncoded(t *testing.T) {
+	for _, n := range []int{0, 1, 96} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			g := benchGoal(t, n)
+			data, enc, err := g.MarshalJSONEncoded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := g.MarshalJSON()
+			if err != nil || !bytes.Equal(data, plain) {
+				t.Fatalf("MarshalJSONEncoded differs from MarshalJSON (%v)", err)
+			}
+			ents, err := proto.Marshal(&p4v1.ReadResponse{Entities: g.Entities})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte(base64.StdEncoding.EncodeToString(ents))) {
+				t.Error("the entities are not proto.Marshal's encoding of a ReadResponse")
+			}
+			for i, e := range g.Entities {
+				b := enc(e)
+				want, err := proto.Marshal(e)
+				if err != nil || !bytes.Equal(b, want) {
+					t.Fatalf("entity %d: encoding %x, want %x (%v)", i, b, want, err)
+				}
+			}
+			if enc(&p4v1.Entity{}) != nil {
+				t.Error("an entity not of the goal has an encoding")
+			}
+			var back goal.Goal
+			if err := back.UnmarshalJSON(data); err != nil || len(back.Entities) != len(g.Entities) {
+				t.Fatalf("decodes to %d entities, %v", len(back.Entities), err)
+			}
+		})
 	}
 }

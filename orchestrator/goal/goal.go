@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
@@ -168,12 +169,66 @@ type goalJSON struct {
 // orchestrator journals every box's goal with every commit, and
 // encoding/json would validate and re-compact each field's encoding.
 func (g *Goal) MarshalJSON() ([]byte, error) {
-	var ents []byte
-	if len(g.Entities) > 0 {
+	data, _, err := g.marshalJSON(false)
+	return data, err
+}
+
+// MarshalJSONEncoded is MarshalJSON that also returns the proto encoding
+// of each of g's entities as the JSON carries it (nil for an entity not
+// of g), so that the entities can be written as they are
+// (p4/client.WithEncodedEntities) rather than encoded again. The
+// entities must not change while the lookup is in use.
+func (g *Goal) MarshalJSONEncoded() ([]byte, func(*p4v1.Entity) []byte, error) {
+	data, spans, err := g.marshalJSON(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, func(e *p4v1.Entity) []byte { return spans[e] }, nil
+}
+
+// appendEntities appends the encoding of a p4.v1.ReadResponse holding
+// ents (proto.Marshal's bytes) to b and, with spans, records each
+// entity's encoding in it.
+func appendEntities(b []byte, ents []*p4v1.Entity, spans map[*p4v1.Entity][]byte) ([]byte, error) {
+	// Size every entity first (which caches the sizes of its messages),
+	// so that the buffer is allocated once and encoding does not size
+	// them again.
+	sizes := make([]int, len(ents))
+	total := 0
+	for i, e := range ents {
+		sizes[i] = proto.Size(e)
+		total += protowire.SizeTag(1) + protowire.SizeBytes(sizes[i])
+	}
+	b = slices.Grow(b, total)
+	for i, e := range ents {
+		b = protowire.AppendTag(b, 1, protowire.BytesType) // ReadResponse.entities
+		b = protowire.AppendVarint(b, uint64(sizes[i]))
+		start := len(b)
 		var err error
-		ents, err = proto.Marshal(&p4v1.ReadResponse{Entities: g.Entities})
+		if b, err = (proto.MarshalOptions{UseCachedSize: true}).MarshalAppend(b, e); err != nil {
+			return nil, fmt.Errorf("entity %d: %w", i, err)
+		}
+		if len(b)-start != sizes[i] {
+			return nil, fmt.Errorf("entity %d: changed while encoded", i)
+		}
+		if spans != nil {
+			spans[e] = b[start:len(b):len(b)]
+		}
+	}
+	return b, nil
+}
+
+func (g *Goal) marshalJSON(withSpans bool) ([]byte, map[*p4v1.Entity][]byte, error) {
+	var ents []byte
+	var spans map[*p4v1.Entity][]byte
+	if len(g.Entities) > 0 {
+		if withSpans {
+			spans = make(map[*p4v1.Entity][]byte, len(g.Entities))
+		}
+		var err error
+		ents, err = appendEntities(nil, g.Entities, spans)
 		if err != nil {
-			return nil, fmt.Errorf("goal of %s: entities: %w", g.Box, err)
+			return nil, nil, fmt.Errorf("goal of %s: entities: %w", g.Box, err)
 		}
 	}
 	buf := make([]byte, 0, 128+base64.StdEncoding.EncodedLen(len(ents))+200*len(g.Objectives)+100*len(g.Config))
@@ -186,7 +241,7 @@ func (g *Goal) MarshalJSON() ([]byte, error) {
 	if len(g.Objectives) > 0 {
 		objs, err := g.Objectives.MarshalJSON()
 		if err != nil {
-			return nil, fmt.Errorf("goal of %s: %w", g.Box, err)
+			return nil, nil, fmt.Errorf("goal of %s: %w", g.Box, err)
 		}
 		buf = append(buf, `,"objectives":`...)
 		buf = append(buf, objs...)
@@ -199,12 +254,12 @@ func (g *Goal) MarshalJSON() ([]byte, error) {
 	if len(g.Config) > 0 {
 		cfg, err := json.Marshal(g.Config)
 		if err != nil {
-			return nil, fmt.Errorf("goal of %s: config: %w", g.Box, err)
+			return nil, nil, fmt.Errorf("goal of %s: config: %w", g.Box, err)
 		}
 		buf = append(buf, `,"config":`...)
 		buf = append(buf, cfg...)
 	}
-	return append(buf, '}'), nil
+	return append(buf, '}'), spans, nil
 }
 
 // appendJSONString appends s as a JSON string, as json.Marshal writes it.

@@ -183,6 +183,7 @@ type goalEncoder struct {
 type encodedGoal struct {
 	done chan struct{}
 	data []byte
+	ents func(*p4v1.Entity) []byte // each entity's encoding inside data
 	err  error
 }
 
@@ -230,8 +231,36 @@ func (e *goalEncoder) start(box string) {
 	e.mu.Unlock()
 	go func() {
 		defer close(eg.done)
-		eg.data, eg.err = orEmpty(box, e.goals[box]).MarshalJSON()
+		eg.data, eg.ents, eg.err = orEmpty(box, e.goals[box]).MarshalJSONEncoded()
 	}()
+}
+
+// entities returns a lookup of the encodings of box's entities, for its
+// writes (client.WithEncodedEntities): the first call starts box's
+// encoding if need be and waits for it. A box without an encoding (a
+// ref, a failed encoding) gets nil from every lookup.
+func (e *goalEncoder) entities(box string) func(*p4v1.Entity) []byte {
+	var once sync.Once
+	var lookup func(*p4v1.Entity) []byte
+	return func(ent *p4v1.Entity) []byte {
+		once.Do(func() {
+			e.start(box)
+			e.mu.Lock()
+			eg := e.boxes[box]
+			e.mu.Unlock()
+			if eg == nil {
+				return
+			}
+			<-eg.done
+			if eg.err == nil {
+				lookup = eg.ents
+			}
+		})
+		if lookup == nil {
+			return nil
+		}
+		return lookup(ent)
+	}
 }
 
 // result encodes the goals not started yet, waits for all and returns

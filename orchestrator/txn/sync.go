@@ -105,6 +105,10 @@ type SyncOptions struct {
 	// reads the boxes while its journal write is in flight and holds the
 	// first change until the journal is durable.
 	BeforeChange func(context.Context) error
+	// Encoded, when set, gives the proto encoding of want's entities
+	// (nil for others): the writes send those bytes rather than encoding
+	// the entities again. Commit encodes each goal for its journal once.
+	Encoded func(*p4v1.Entity) []byte
 }
 
 // beforeChange calls o.BeforeChange, if any.
@@ -322,8 +326,12 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 		return err
 	}
 	ups := plan.Updates()
+	var wopts []client.WriteOption
+	if o.Encoded != nil {
+		wopts = append(wopts, client.WithEncodedEntities(o.Encoded))
+	}
 	for _, run := range Runs(ups, pl.Rank) {
-		if err := c.Write(ctx, run); err != nil {
+		if err := c.Write(ctx, run, wopts...); err != nil {
 			return &BoxError{box, fmt.Errorf("write %d %s updates: %w", len(run), run[0].GetType(), err)}
 		}
 	}

@@ -805,7 +805,8 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 		var err error
 		if !keepP4 || !keepGNMI {
 			ch, err = Sync(ctx, box, dev, g, []*goal.Goal{prev},
-				SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: gate, KeepP4: keepP4, KeepGNMI: keepGNMI})
+				SyncOptions{Pipeconfs: c.pcs, Logger: log, Running: runs, BeforeChange: gate, KeepP4: keepP4, KeepGNMI: keepGNMI,
+					Encoded: genc.entities(box)})
 		}
 		genc.start(box)
 		mu.Lock()

@@ -120,7 +120,8 @@ type counters struct {
 type Client struct {
 	cfg     config
 	rpc     p4v1.P4RuntimeClient
-	ownConn *grpc.ClientConn // closed by Close when Dial made it
+	cc      grpc.ClientConnInterface // what rpc calls through
+	ownConn *grpc.ClientConn         // closed by Close when Dial made it
 	log     *slog.Logger
 	bo      *backoff.Backoff
 
@@ -259,6 +260,7 @@ func newClient(conn grpc.ClientConnInterface, cfg config) *Client {
 		other:      make(chan *anypb.Any, cfg.notifBuf),
 	}
 	if conn != nil {
+		c.cc = conn
 		c.rpc = p4v1.NewP4RuntimeClient(conn)
 	}
 	if c.log == nil {

@@ -218,6 +218,7 @@ type writeConfig struct {
 	batchSize int
 	atomicity p4v1.WriteRequest_Atomicity
 	inFlight  int
+	encoded   func(*p4v1.Entity) []byte
 	err       error
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -116,7 +117,7 @@ func (c *Client) Write(ctx context.Context, updates []*p4v1.Update, opts ...Writ
 			break
 		}
 		send := func() {
-			entries, rpcErr := c.writeBatch(ctx, b, wc.atomicity)
+			entries, rpcErr := c.writeBatch(ctx, b, wc.atomicity, wc.encoded)
 			if rpcErr != nil {
 				halt(rpcErr)
 			}
@@ -166,9 +167,10 @@ func notSent(b batch, cause error) []*UpdateError {
 	return out
 }
 
-// writeBatch sends one WriteRequest. It returns one entry per failed update,
-// and the RPC error when the batch failed as a whole.
-func (c *Client) writeBatch(ctx context.Context, b batch, atomicity p4v1.WriteRequest_Atomicity) ([]*UpdateError, error) {
+// writeBatch sends one WriteRequest, with the entities' encodings from
+// encoded where it has them. It returns one entry per failed update, and
+// the RPC error when the batch failed as a whole.
+func (c *Client) writeBatch(ctx context.Context, b batch, atomicity p4v1.WriteRequest_Atomicity, encoded func(*p4v1.Entity) []byte) ([]*UpdateError, error) {
 	req := &p4v1.WriteRequest{
 		DeviceId:   c.cfg.deviceID,
 		Role:       c.cfg.roleName,
@@ -180,7 +182,15 @@ func (c *Client) writeBatch(ctx context.Context, b batch, atomicity p4v1.WriteRe
 	if err != nil {
 		return batchFailed(b, codes.Canceled, err.Error()), err
 	}
-	_, err = c.rpc.Write(cctx, req, c.callOpts()...)
+	if encoded != nil && c.cc != nil {
+		var wire []byte
+		if wire, err = appendWriteRequest(nil, req, encoded); err == nil {
+			err = c.cc.Invoke(cctx, p4v1.P4Runtime_Write_FullMethodName, encodedRequest(wire), new(p4v1.WriteResponse),
+				append(c.callOpts(), grpc.ForceCodecV2(rawCodec{}))...)
+		}
+	} else {
+		_, err = c.rpc.Write(cctx, req, c.callOpts()...)
+	}
 	err = c.withCtxErr(cctx, err)
 	cancel()
 	if err == nil {
@@ -247,6 +257,15 @@ type splitter struct {
 	next      int // index of the next update to place
 	batchSize int
 	limit     int
+	encoded   func(*p4v1.Entity) []byte // WithEncodedEntities
+}
+
+// size is u's size inside a WriteRequest.
+func (sp *splitter) size(u *p4v1.Update) int {
+	if sp.encoded != nil {
+		return encodedUpdateWireSize(u, sp.encoded)
+	}
+	return updateWireSize(u)
 }
 
 func (c *Client) newSplitter(updates []*p4v1.Update, wc writeConfig) (*splitter, error) {
@@ -257,11 +276,11 @@ func (c *Client) newSplitter(updates []*p4v1.Update, wc writeConfig) (*splitter,
 		ElectionId: &p4v1.Uint128{High: ^uint64(0), Low: ^uint64(0)},
 		Atomicity:  wc.atomicity,
 	})
-	sp := &splitter{updates: updates, batchSize: wc.batchSize, limit: c.cfg.maxMsgSize - head - 64} // margin for gRPC framing
+	sp := &splitter{updates: updates, batchSize: wc.batchSize, limit: c.cfg.maxMsgSize - head - 64, encoded: wc.encoded} // margin for gRPC framing
 	if wc.atomicity != p4v1.WriteRequest_CONTINUE_ON_ERROR {
 		total := 0
 		for _, u := range updates {
-			total += updateWireSize(u)
+			total += sp.size(u)
 		}
 		if total > sp.limit {
 			return nil, fmt.Errorf("p4runtime write: %w: %d updates need %d bytes in one %s batch, the limit is %d",
@@ -283,7 +302,7 @@ func (sp *splitter) take() (b batch, oversize []*UpdateError, ok bool) {
 	b.first = sp.next
 	for ; sp.next < len(sp.updates); sp.next++ {
 		i, u := sp.next, sp.updates[sp.next]
-		n := updateWireSize(u)
+		n := sp.size(u)
 		if n > sp.limit {
 			oversize = append(oversize, &UpdateError{
 				Index: i, Update: u, Code: codes.ResourceExhausted, NotSent: true,

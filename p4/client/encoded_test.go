@@ -1,0 +1,101 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/p4fabric/fabric/internal/p4bench"
+	"github.com/p4fabric/fabric/internal/p4infos"
+	"github.com/p4fabric/fabric/p4/client"
+	"github.com/p4fabric/fabric/testbed"
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestWriteEncodedEntities: entities sent from their encodings reach the
+// switch as written; batches split as usual; a failed update is reported
+// at its index, whether its entity was sent encoded or not.
+func TestWriteEncodedEntities(t *testing.T) {
+	ctx := testCtx(t)
+	sw, err := testbed.NewSwitch(testbed.SwitchConfig{Name: "encoded", DeviceID: 1, Ports: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sw.Stop)
+	// Count the Writes that leave as messages and those already encoded.
+	var messages, encoded atomic.Int32
+	count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == p4v1.P4Runtime_Write_FullMethodName {
+			if _, ok := req.(*p4v1.WriteRequest); ok {
+				messages.Add(1)
+			} else {
+				encoded.Add(1)
+			}
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	c := dial(t, sw.Addr(), 1, client.WithDialOptions(grpc.WithUnaryInterceptor(count)))
+	if err := c.WaitPrimary(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetPipeline(ctx, p4infos.MustInfo("bench"), nil, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT); err != nil {
+		t.Fatal(err)
+	}
+	const n = 250
+	ups := p4bench.Inserts(n)
+	enc := map[*p4v1.Entity][]byte{}
+	for i, u := range ups {
+		if i%3 == 2 {
+			continue // some without an encoding
+		}
+		if enc[u.Entity], err = proto.Marshal(u.Entity); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookup := client.WithEncodedEntities(func(e *p4v1.Entity) []byte { return enc[e] })
+	if err := c.Write(ctx, ups, lookup, client.WithBatchSize(64)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ReadAll(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("read back %d entries, want %d", len(got), n)
+	}
+	if m, e := messages.Load(), encoded.Load(); m != 0 || e != (n+63)/64 {
+		t.Errorf("%d writes as messages, %d encoded; want 0 and %d", m, e, (n+63)/64)
+	}
+	byKey := map[string]bool{}
+	for _, e := range got {
+		b, _ := proto.Marshal(e.GetTableEntry().GetMatch()[0])
+		byKey[string(b)] = true
+	}
+	for i, u := range ups {
+		b, _ := proto.Marshal(u.Entity.GetTableEntry().GetMatch()[0])
+		if !byKey[string(b)] {
+			t.Fatalf("entry %d not on the switch", i)
+		}
+	}
+
+	// Two inserts again, one encoded (index 0) and one not (index 2),
+	// around a new entry: both fail as duplicates, at their index.
+	again := []*p4v1.Update{ups[0], p4bench.Inserts(n + 1)[n], ups[2]}
+	err = c.Write(ctx, again, lookup)
+	var werr *client.WriteError
+	if !errors.As(err, &werr) || len(werr.Updates) != 2 {
+		t.Fatalf("write of duplicates = %v, want a *WriteError for 2 updates", err)
+	}
+	for i, want := range []int{0, 2} {
+		if u := werr.Updates[i]; u.Index != want || u.Code != codes.AlreadyExists {
+			t.Errorf("failed update %d: index %d code %v, want %d AlreadyExists", i, u.Index, u.Code, want)
+		}
+	}
+}
