@@ -15,3 +15,6 @@ func SetGoalsAheadBytes(n int) (restore func()) {
 	goalsAheadBytes = n
 	return func() { goalsAheadBytes = old }
 }
+
+// SameIntent is sameIntent, for tests.
+var SameIntent = sameIntent
