@@ -25,13 +25,18 @@
 //     (package pipeline/diff) and write the difference in dependency order,
 //     one Write per run of one update type and rank (bmv2 and PINS only do
 //     CONTINUE_ON_ERROR and may reorder a batch), and, alongside, the gNMI
-//     changes as one Set; meanwhile the goals are encoded for the journal;
+//     changes as one Set; meanwhile the goals are encoded for the journal,
+//     and the writes send each entity as encoded there (an entity is
+//     encoded once, not once for the journal and again for the wire);
+//     goals over 128 KiB in all are journaled while the boxes are written,
+//     under keys nothing refers to until the outcome does;
 //  5. if any box fails or times out (WithBoxTimeout), restores every box to
 //     the previous goal with the same Sync (compensating writes: inserts of
 //     what was deleted, deletes of what was inserted in reverse dependency
 //     order) and journals ABORTED with each box's reason; otherwise
-//     journals COMMITTED, the goals it changed and the next version (which
-//     refers to them), in one store transaction.
+//     journals COMMITTED, the goals it changed (unless journaled already)
+//     and the next version (which refers to them), in one store
+//     transaction.
 //
 // So a commit costs two durable writes, and a box whose pipeconf stays
 // costs one round trip before its writes (the read back, with the gNMI
