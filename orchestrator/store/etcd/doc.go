@@ -16,6 +16,20 @@
 // it (etcd's --auto-compaction-*); a watch from a compacted revision ends
 // with an error event wrapping store.ErrCompacted.
 //
+// # TLS
+//
+// WithTLS connects over TLS (and mutual TLS, with a client certificate in
+// the configuration). The etcd client retries a failed handshake until the
+// dial timeout and reports only that time ran out; when New fails, it
+// makes one handshake of its own with the first endpoint to say why:
+//
+//	etcd: connect to [https://10.0.0.1:2379]: etcd: revision: context deadline exceeded
+//	(TLS handshake with 10.0.0.1:2379: tls: failed to verify certificate: x509: certificate signed by unknown authority)
+//
+// It also names a client certificate the cluster refused ("remote error:
+// tls: certificate required"), an https endpoint given no TLS, and a
+// server that answers TLS to a client configured without it.
+//
 // # Backup and restore
 //
 // Snapshot streams etcd's maintenance snapshot (what `etcdctl snapshot

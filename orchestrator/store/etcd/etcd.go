@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
+	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -149,9 +152,62 @@ func New(ctx context.Context, endpoints []string, opts ...Option) (*Store, error
 	s := newStore(c, true, o)
 	if _, err := s.Revision(dctx); err != nil {
 		_ = s.Close()
+		if why := diagnoseTLS(ctx, endpoints[0], o.tls); why != "" {
+			err = fmt.Errorf("%w (%s)", err, why)
+		}
 		return nil, fmt.Errorf("etcd: connect to %v: %w", endpoints, err)
 	}
 	return s, nil
+}
+
+// diagnoseTLS says why a connection to endpoint may have failed for its
+// TLS, or "": the etcd client retries a failed handshake until the dial
+// timeout, and reports only that time ran out. It makes one handshake of
+// its own: with cfg, then waits a moment for the server's verdict on the
+// client's certificate (TLS 1.3 sends it after the handshake); without
+// cfg, it checks whether the server answers TLS at all.
+func diagnoseTLS(ctx context.Context, endpoint string, cfg *tls.Config) string {
+	host := endpoint
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		if u.Scheme == "https" && cfg == nil {
+			return "the endpoint is https but no TLS is configured (WithTLS)"
+		}
+		host = u.Host
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	probe := &tls.Config{InsecureSkipVerify: true} //nolint:gosec // only asks whether the server speaks TLS
+	if cfg != nil {
+		probe = cfg.Clone()
+		if probe.ServerName == "" {
+			probe.ServerName, _, _ = net.SplitHostPort(host)
+		}
+	}
+	if len(probe.NextProtos) == 0 {
+		probe.NextProtos = []string{"h2"} // gRPC servers require ALPN
+	}
+	conn, err := (&tls.Dialer{Config: probe}).DialContext(ctx, "tcp", host)
+	if cfg == nil {
+		if err == nil {
+			conn.Close()
+			return "the server at " + host + " answers TLS but no TLS is configured (WithTLS)"
+		}
+		return ""
+	}
+	if err != nil {
+		var netErr *net.OpError
+		if errors.As(err, &netErr) && netErr.Op == "dial" {
+			return "" // not TLS's doing
+		}
+		return "TLS handshake with " + host + ": " + err.Error()
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var b [1]byte
+	if _, err := conn.Read(b[:]); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, io.EOF) {
+		return "TLS with " + host + ": " + err.Error()
+	}
+	return ""
 }
 
 // NewFromClient makes a Store on a client the caller owns: Close leaves the
