@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 
 	"github.com/p4fabric/fabric/internal/certs"
@@ -24,8 +21,7 @@ import (
 
 // startTLSEtcd starts an embedded etcd whose clients must present a
 // certificate signed by ca (mutual TLS), and returns its client endpoint
-// as host:port. It is built on embed directly because etcdtest serves
-// plaintext only; the server stops when the test ends.
+// as host:port; the server stops when the test ends.
 func startTLSEtcd(t *testing.T, ca *certs.CA) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -39,52 +35,12 @@ func startTLSEtcd(t *testing.T, ca *certs.CA) string {
 	if err := ca.WriteKeyPair(dir, "etcd", cert); err != nil {
 		t.Fatal(err)
 	}
-	ports := make([]string, 2)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = l.Addr().String()
-		// Closed at once: embed takes URLs, not listeners, so a port may be
-		// taken again before etcd binds it (rare; the start then fails).
-		l.Close()
-	}
-	cfg := embed.NewConfig()
-	cfg.Name = etcdtest.Name
-	cfg.Dir = filepath.Join(dir, "data")
-	client := url.URL{Scheme: "https", Host: ports[0]}
-	peer := url.URL{Scheme: "http", Host: ports[1]}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	cfg.ClientTLSInfo.CertFile = filepath.Join(dir, "etcd"+certs.CertSuffix)
-	cfg.ClientTLSInfo.KeyFile = filepath.Join(dir, "etcd"+certs.KeySuffix)
-	cfg.ClientTLSInfo.TrustedCAFile = filepath.Join(dir, certs.CAFile)
-	cfg.ClientTLSInfo.ClientCertAuth = true
-	cfg.TickMs, cfg.ElectionMs = 50, 500
-	cfg.UnsafeNoFsync = true
-	cfg.LogOutputs = []string{filepath.Join(dir, "etcd.log")}
-	e, err := embed.StartEtcd(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(cfg.LogOutputs[0]); err == nil {
-				t.Logf("etcd logs:\n%s", b)
-			}
-		}
-	})
-	select {
-	case <-e.Server.ReadyNotify():
-	case err := <-e.Err():
-		t.Fatalf("etcd: %v", err)
-	case <-time.After(etcdtest.DefaultStartTimeout):
-		t.Fatal("etcd did not start")
-	}
-	return ports[0]
+	srv := etcdtest.Start(t, etcdtest.WithClientTLS(&etcdtest.ClientTLS{
+		CertFile:     filepath.Join(dir, "etcd"+certs.CertSuffix),
+		KeyFile:      filepath.Join(dir, "etcd"+certs.KeySuffix),
+		ClientCAFile: filepath.Join(dir, certs.CAFile),
+	}))
+	return strings.TrimPrefix(srv.Endpoints()[0], "https://")
 }
 
 // listBoxes connects to a fabricd started with --insecure --no-auth and
@@ -172,14 +128,16 @@ func TestEtcdMutualTLS(t *testing.T) {
 		name string
 		args []string
 		want string
+		why  string // what the TLS handshake said
 	}{
-		{"plaintext", nil, "(plaintext)"},
-		{"no client certificate", []string{"--etcd-ca", caFile}, "(TLS)"},
-		{"certificate of another CA", append([]string{"--etcd-ca", caFile}, keyPair("stranger")...), "(mutual TLS)"},
-		{"server of another CA", append([]string{"--etcd-ca", filepath.Join(dir, "stranger"+certs.CertSuffix)}, keyPair("client")...), "(mutual TLS)"},
+		{"plaintext", nil, "(plaintext)", "answers TLS but no TLS is configured"},
+		{"no client certificate", []string{"--etcd-ca", caFile}, "(TLS)", "certificate required"},
+		{"certificate of another CA", append([]string{"--etcd-ca", caFile}, keyPair("stranger")...), "(mutual TLS)", "remote error: tls:"},
+		{"server of another CA", append([]string{"--etcd-ca", filepath.Join(dir, "stranger"+certs.CertSuffix)}, keyPair("client")...), "(mutual TLS)",
+			"certificate signed by unknown authority"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			refused(t, append(append([]string{}, fast...), tc.args...), "--etcd "+ep, tc.want, "no answer within --etcd-dial-timeout 1s")
+			refused(t, append(append([]string{}, fast...), tc.args...), "--etcd "+ep, tc.want, "no answer within --etcd-dial-timeout 1s", tc.why)
 		})
 	}
 }
