@@ -97,7 +97,9 @@ func BenchmarkP2Write(b *testing.B) {
 	})
 }
 
-func benchSwitch(b *testing.B) *testbed.Switch {
+// benchSwitch starts an emulated switch (device 1, 8 ports), stopped when
+// tb ends.
+func benchSwitch(b testing.TB) *testbed.Switch {
 	b.Helper()
 	sw, err := testbed.NewSwitch(testbed.SwitchConfig{Name: "bench", DeviceID: 1, Ports: 8})
 	if err != nil {
@@ -111,10 +113,11 @@ func benchSwitch(b *testing.B) *testbed.Switch {
 }
 
 // benchClient connects as primary with election ID 1 (and opts) and sets
-// the bench pipeline.
-func benchClient(b *testing.B, sw *testbed.Switch, opts ...client.Option) *client.Client {
+// the bench pipeline; the client is closed when tb ends.
+func benchClient(b testing.TB, sw *testbed.Switch, opts ...client.Option) *client.Client {
 	b.Helper()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	opts = append([]client.Option{client.WithInsecure(), client.WithDeviceID(sw.DeviceID()), client.WithElectionID(client.ElectionID{Low: 1})}, opts...)
 	c, err := client.Dial(ctx, sw.Addr(), opts...)
 	if err != nil {
@@ -123,6 +126,7 @@ func benchClient(b *testing.B, sw *testbed.Switch, opts ...client.Option) *clien
 	if err := c.WaitPrimary(ctx); err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { _ = c.Close() })
 	if err := c.SetPipeline(ctx, p4infos.MustInfo("bench"), nil, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT); err != nil {
 		b.Fatal(err)
 	}

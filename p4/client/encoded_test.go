@@ -7,9 +7,7 @@ import (
 	"testing"
 
 	"github.com/p4fabric/fabric/internal/p4bench"
-	"github.com/p4fabric/fabric/internal/p4infos"
 	"github.com/p4fabric/fabric/p4/client"
-	"github.com/p4fabric/fabric/testbed"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -21,14 +19,6 @@ import (
 // at its index, whether its entity was sent encoded or not.
 func TestWriteEncodedEntities(t *testing.T) {
 	ctx := testCtx(t)
-	sw, err := testbed.NewSwitch(testbed.SwitchConfig{Name: "encoded", DeviceID: 1, Ports: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sw.Stop)
 	// Count the Writes that leave as messages and those already encoded.
 	var messages, encoded atomic.Int32
 	count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -41,13 +31,8 @@ func TestWriteEncodedEntities(t *testing.T) {
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
-	c := dial(t, sw.Addr(), 1, client.WithDialOptions(grpc.WithUnaryInterceptor(count)))
-	if err := c.WaitPrimary(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetPipeline(ctx, p4infos.MustInfo("bench"), nil, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT); err != nil {
-		t.Fatal(err)
-	}
+	c := benchClient(t, benchSwitch(t), client.WithDialOptions(grpc.WithUnaryInterceptor(count)))
+	var err error
 	const n = 250
 	ups := p4bench.Inserts(n)
 	enc := map[*p4v1.Entity][]byte{}

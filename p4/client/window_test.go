@@ -4,10 +4,8 @@ import (
 	"testing"
 
 	"github.com/p4fabric/fabric/internal/p4bench"
-	"github.com/p4fabric/fabric/internal/p4infos"
 	"github.com/p4fabric/fabric/internal/window"
 	"github.com/p4fabric/fabric/p4/client"
-	"github.com/p4fabric/fabric/testbed"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 )
 
@@ -27,21 +25,7 @@ func TestWindow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testCtx(t)
-			sw, err := testbed.NewSwitch(testbed.SwitchConfig{Name: "window", DeviceID: 1, Ports: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sw.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(sw.Stop)
-			c := dial(t, sw.Addr(), 1, client.WithWindow(tt.window))
-			if err := c.WaitPrimary(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.SetPipeline(ctx, p4infos.MustInfo("bench"), nil, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT); err != nil {
-				t.Fatal(err)
-			}
+			c := benchClient(t, benchSwitch(t), client.WithWindow(tt.window))
 			if err := c.Write(ctx, p4bench.Inserts(n)); err != nil {
 				t.Fatal(err)
 			}
