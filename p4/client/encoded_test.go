@@ -48,13 +48,7 @@ func TestWriteEncodedEntities(t *testing.T) {
 	if err := c.Write(ctx, ups, lookup, client.WithBatchSize(64)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.ReadAll(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != n {
-		t.Fatalf("read back %d entries, want %d", len(got), n)
-	}
+	got := readEntries(t, ctx, c, n)
 	if m, e := messages.Load(), encoded.Load(); m != 0 || e != (n+63)/64 {
 		t.Errorf("%d writes as messages, %d encoded; want 0 and %d", m, e, (n+63)/64)
 	}

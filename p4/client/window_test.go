@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/p4fabric/fabric/internal/p4bench"
@@ -29,13 +30,21 @@ func TestWindow(t *testing.T) {
 			if err := c.Write(ctx, p4bench.Inserts(n)); err != nil {
 				t.Fatal(err)
 			}
-			got, err := c.ReadAll(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != n {
-				t.Fatalf("read back %d entries, want %d", len(got), n)
-			}
+			readEntries(t, ctx, c, n)
 		})
 	}
+}
+
+// readEntries reads back every table entry of c's switch, and fails
+// unless there are n.
+func readEntries(t *testing.T, ctx context.Context, c *client.Client, n int) []*p4v1.Entity {
+	t.Helper()
+	got, err := c.ReadAll(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("read back %d entries, want %d", len(got), n)
+	}
+	return got
 }
