@@ -1196,8 +1196,9 @@ func (c *Coordinator) journalGoalsAhead(ctx context.Context, rec *Record, genc *
 		entities += len(g.Entities)
 	}
 	if entities*minEncodedEntity <= goalsAheadBytes {
-		// Too few entities to reach the bound, whatever their
-		// objectives: no goroutine to wake on a small commit's path.
+		// Estimated from the entities alone: a small commit gets no
+		// goroutine on its path. Goals made large by gNMI leaves only
+		// go with the outcome, chunked as need be.
 		out <- nil
 		return out
 	}

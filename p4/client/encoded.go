@@ -15,7 +15,9 @@ import (
 // sends those bytes as they are instead of encoding the entity again, and
 // again to size it; the request on the wire is the same. The bytes must
 // be the encoding of that entity as it is when Write runs. The request
-// then crosses the client's interceptors already encoded.
+// then crosses the client's interceptors already encoded. It takes a
+// *grpc.ClientConn (Dial's, or one given to New); over another connection
+// the entities are encoded as usual.
 func WithEncodedEntities(f func(*p4v1.Entity) []byte) WriteOption {
 	return func(w *writeConfig) { w.encoded = f }
 }

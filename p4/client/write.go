@@ -182,10 +182,12 @@ func (c *Client) writeBatch(ctx context.Context, b batch, atomicity p4v1.WriteRe
 	if err != nil {
 		return batchFailed(b, codes.Canceled, err.Error()), err
 	}
-	if encoded != nil && c.cc != nil {
+	if cc, ok := c.cc.(*grpc.ClientConn); ok && encoded != nil {
+		// A *grpc.ClientConn honours ForceCodecV2; another
+		// ClientConnInterface (New's) gets the message.
 		var wire []byte
 		if wire, err = appendWriteRequest(nil, req, encoded); err == nil {
-			err = c.cc.Invoke(cctx, p4v1.P4Runtime_Write_FullMethodName, encodedRequest(wire), new(p4v1.WriteResponse),
+			err = cc.Invoke(cctx, p4v1.P4Runtime_Write_FullMethodName, encodedRequest(wire), new(p4v1.WriteResponse),
 				append(c.callOpts(), grpc.ForceCodecV2(rawCodec{}))...)
 		}
 	} else {
