@@ -88,3 +88,45 @@ func TestAppendWriteRequestAllocs(t *testing.T) {
 		t.Errorf("%v allocations, want at most 1 (the election ID's size)", n)
 	}
 }
+
+// FuzzAppendWriteRequest: for any WriteRequest, with the entities of every
+// other update given encoded, the request built is the bytes proto.Marshal
+// writes for it, and the splitter counts each update at its size.
+func FuzzAppendWriteRequest(f *testing.F) {
+	seeds := []*p4v1.WriteRequest{
+		{},
+		{DeviceId: 1 << 40, RoleId: 3, Role: "sdn", ElectionId: &p4v1.Uint128{High: 2, Low: 1},
+			Atomicity: p4v1.WriteRequest_ROLLBACK_ON_ERROR, Updates: mkUpdates(5, 7)},
+		{DeviceId: 1, ElectionId: &p4v1.Uint128{}, Updates: []*p4v1.Update{{Type: p4v1.Update_DELETE}, {Entity: mkUpdates(1, 2)[0].Entity}}},
+	}
+	for _, r := range seeds {
+		b, err := proto.Marshal(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req := &p4v1.WriteRequest{}
+		if proto.Unmarshal(data, req) != nil {
+			return
+		}
+		want, err := proto.Marshal(req)
+		if err != nil {
+			return // not encodable (invalid UTF-8 in a string): Write reports it
+		}
+		enc := encodings(t, req.GetUpdates())
+		got, err := appendWriteRequest(nil, req, enc)
+		if err != nil {
+			t.Fatalf("proto.Marshal encodes %v, appendWriteRequest fails: %v", req, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("encoding of %v differs from proto.Marshal:\n got %x\nwant %x", req, got, want)
+		}
+		for i, u := range req.GetUpdates() {
+			if a, b := encodedUpdateWireSize(u, enc), updateWireSize(u); a != b {
+				t.Fatalf("update %d: size %d, want %d", i, a, b)
+			}
+		}
+	})
+}
