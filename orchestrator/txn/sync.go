@@ -249,38 +249,47 @@ func syncP4(ctx context.Context, box string, dev Device, want *goal.Goal, cover 
 		}
 	}
 	wild := Wildcards(covered...)
-	// Read back what the goals cover. Unless the caller has just checked
-	// the pipeconf, the read goes out together with the cookie check
-	// (one round trip instead of two) and is thrown away if the box does
-	// not run the pipeconf.
 	type readResult struct {
 		ents []*p4v1.Entity
 		err  error
 	}
-	var readc chan readResult
-	if len(wild) > 0 {
-		readc = make(chan readResult, 1)
-		go func() {
-			ents, err := c.ReadAll(ctx, wild...)
-			readc <- readResult{ents, err}
-		}()
-	}
+	var read readResult
 	runs := o.Running && want.Pipeconf == pcID
 	known := false // runs comes from the client's KnownCookie
 	if !runs {
-		runs, known, err = runsPipeconf(ctx, c, dev, pc, true)
-		if err != nil {
-			if readc != nil {
-				<-readc
+		if _, ok := c.KnownCookie(); ok {
+			if runs, known, err = runsPipeconf(ctx, c, dev, pc, true); err != nil {
+				return &BoxError{box, err}
 			}
+		}
+	}
+	if runs || known {
+		// Whether the box runs the pipeconf is known without a round
+		// trip: read back what the goals cover here, if it does.
+		if runs && len(wild) > 0 {
+			read.ents, read.err = c.ReadAll(ctx, wild...)
+		}
+	} else {
+		// Ask the box: the read goes out together with the cookie check
+		// (one round trip instead of two) and is thrown away if the box
+		// does not run the pipeconf.
+		var readc chan readResult
+		if len(wild) > 0 {
+			readc = make(chan readResult, 1)
+			go func() {
+				ents, err := c.ReadAll(ctx, wild...)
+				readc <- readResult{ents, err}
+			}()
+		}
+		runs, known, err = runsPipeconf(ctx, c, dev, pc, true)
+		if readc != nil {
+			read = <-readc
+		}
+		if err != nil {
 			return &BoxError{box, err}
 		}
 	}
 	var actual []*p4v1.Entity
-	var read readResult
-	if readc != nil {
-		read = <-readc
-	}
 	if known && read.err != nil {
 		// A box that restarted an instant ago answers on a new
 		// connection before the client has seen its stream end: the
