@@ -163,12 +163,13 @@ func (c *Coordinator) loadCovers(ctx context.Context, rec *Record) (map[string]*
 }
 
 // goalEncoder encodes the goals of a commit for the journal (a JSON
-// document per box), each box's goal on its own goroutine from the moment the
-// box has been read back: at its first change, or when its Sync ends.
-// Encoding every goal when the commit starts took the CPUs the boxes'
-// read-backs need (on a 2-core machine the encoding of 4 small goals
-// delayed the reads by a millisecond); once a box writes, it mostly waits
-// for the box to answer.
+// document per box), each box's goal once the box has been read back: in
+// the background while the box waits for the journal, on the box's own
+// goroutine at its first write when there is no wait (its writes send
+// the entities as encoded), or when its Sync ends. Encoding every goal
+// when the commit starts took the CPUs the boxes' read-backs need (on a
+// 2-core machine the encoding of 4 small goals delayed the reads by a
+// millisecond); once a box writes, it mostly waits for the box to answer.
 type goalEncoder struct {
 	goals map[string]*goal.Goal
 	mu    sync.Mutex
@@ -213,44 +214,60 @@ func (e *goalEncoder) ref(box string) {
 	e.seenLocked()
 }
 
+// claim records that box's encoding has begun and returns it; mine says
+// the caller is to encode it (encode). It returns nil for a box the
+// encoder has no goal for, or whose goal is journaled already.
+func (e *goalEncoder) claim(box string) (eg *encodedGoal, mine bool) {
+	if _, ok := e.goals[box]; !ok {
+		return nil, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.refs[box] {
+		return nil, false
+	}
+	if eg := e.boxes[box]; eg != nil {
+		return eg, false
+	}
+	eg = &encodedGoal{done: make(chan struct{})}
+	e.boxes[box] = eg
+	e.seenLocked()
+	return eg, true
+}
+
+// encode encodes box's goal into eg, which claim gave the caller.
+func (e *goalEncoder) encode(box string, eg *encodedGoal) {
+	defer close(eg.done)
+	eg.data, eg.ents, eg.err = orEmpty(box, e.goals[box]).MarshalJSONEncoded()
+}
+
 // start encodes box's goal in the background, once; a box the encoder
 // has no goal for is ignored.
 func (e *goalEncoder) start(box string) {
-	if _, ok := e.goals[box]; !ok {
-		return
+	if eg, mine := e.claim(box); mine {
+		go e.encode(box, eg)
 	}
-	e.mu.Lock()
-	if _, ok := e.boxes[box]; ok || e.refs[box] {
-		e.mu.Unlock()
-		return
-	}
-	eg := &encodedGoal{done: make(chan struct{})}
-	e.boxes[box] = eg
-	e.seenLocked()
-	e.mu.Unlock()
-	go func() {
-		defer close(eg.done)
-		eg.data, eg.ents, eg.err = orEmpty(box, e.goals[box]).MarshalJSONEncoded()
-	}()
 }
 
 // entities returns a lookup of the encodings of box's entities, for its
-// writes (client.WithEncodedEntities): the first call starts box's
-// encoding if need be and waits for it. A box without an encoding (a
-// ref, a failed encoding) gets nil from every lookup.
+// writes (client.WithEncodedEntities): the first call encodes box's goal
+// on the caller's goroutine unless that has begun, and waits for it. A
+// box without an encoding (a ref, a failed encoding) gets nil from every
+// lookup.
 func (e *goalEncoder) entities(box string) func(*p4v1.Entity) []byte {
 	var once sync.Once
 	var lookup func(*p4v1.Entity) []byte
 	return func(ent *p4v1.Entity) []byte {
 		once.Do(func() {
-			e.start(box)
-			e.mu.Lock()
-			eg := e.boxes[box]
-			e.mu.Unlock()
-			if eg == nil {
+			eg, mine := e.claim(box)
+			switch {
+			case eg == nil:
 				return
+			case mine:
+				e.encode(box, eg)
+			default:
+				<-eg.done
 			}
-			<-eg.done
 			if eg.err == nil {
 				lookup = eg.ents
 			}

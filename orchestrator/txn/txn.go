@@ -798,7 +798,13 @@ func (c *Coordinator) Commit(ctx context.Context, goals map[string]*goal.Goal, o
 			mu.Unlock()
 		}
 		gate := func(ctx context.Context) error {
-			genc.start(box)
+			select {
+			case <-journaled:
+				// Nothing to wait for: the box's first write encodes
+				// its goal, on this goroutine.
+			default:
+				genc.start(box) // while the journal is written
+			}
 			return changeGate(ctx)
 		}
 		var ch Changes
